@@ -1,0 +1,78 @@
+"""New-IP confirmation: getting PyPI's emailed confirm-login link back to us.
+
+PyPI sends a 6-hour login link when a TOTP login comes from an IP it does not
+know (contract §1.7, §14). Where that link comes from depends on where we run:
+a maintainer pastes it in a terminal; the GitHub Action collects it from an
+issue comment. The engine asks a :class:`ConfirmationProvider` and validates
+whatever it returns with :func:`check_confirm_link` before opening it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from .errors import RegistrationFailed
+from .indexes import Index
+from .secret import Secret
+
+CONFIRM_PATH = "/account/confirm-login/"
+
+
+@dataclass(frozen=True)
+class ConfirmationRequest:
+    index: Index
+    username: str
+
+    @property
+    def email_subject(self) -> str:
+        return "[PyPI] Unrecognized login to your PyPI account"
+
+
+class ConfirmationProvider(Protocol):
+    def confirm_link(self, request: ConfirmationRequest) -> Secret | None:
+        """Return the confirm link, or None when nobody can provide it now."""
+
+
+class NoConfirmation:
+    """Non-interactive runs: report ``needs-confirmation`` with instructions."""
+
+    def confirm_link(self, request: ConfirmationRequest) -> Secret | None:
+        return None
+
+
+class TerminalConfirmation:
+    """Ask the maintainer to paste the link; input is not echoed."""
+
+    def confirm_link(self, request: ConfirmationRequest) -> Secret | None:
+        print(
+            f"\nPyPI does not recognise this IP address for {request.username!r} and sent an e-mail\n"
+            f"titled {request.email_subject!r}. Paste the confirmation link from it here\n"
+            "(input is hidden; press Enter on an empty line to give up):",
+            file=sys.stderr,
+            flush=True,
+        )
+        value = getpass.getpass("Confirmation link: ").strip()
+        return Secret(value) if value else None
+
+
+def check_confirm_link(link: Secret, index: Index) -> Secret:
+    """Accept only ``<index>/account/confirm-login/?token=…`` on the index's host."""
+    parts = urlsplit(link.reveal().strip())
+    expected = urlsplit(index.page(CONFIRM_PATH))
+    token = parse_qs(parts.query).get("token", [""])[0]
+    if (
+        parts.scheme != expected.scheme
+        or parts.netloc.lower() != expected.netloc.lower()
+        or parts.path != expected.path
+        or not token
+    ):
+        raise RegistrationFailed(
+            "bad-confirm-link",
+            f"The confirmation link must look like {index.url}{CONFIRM_PATH}?token=…; "
+            "a link to another host or path is never opened.",
+        )
+    return Secret(f"{index.page(CONFIRM_PATH)}?{urlencode({'token': token})}")

@@ -1,0 +1,100 @@
+"""Facts about the repository we run in, used for defaults.
+
+Each function reads one source (``pyproject.toml``, the git remote, the
+workflow files, the ``GITHUB_*`` variables) and returns None when it has no
+answer, so the caller can say where every default came from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+PUBLISH_ACTION = "pypa/gh-action-pypi-publish"
+REMOTE_RE = re.compile(
+    r"""^(?:
+        (?:https?|ssh|git)://(?:[^@/]+@)?[^/]+/   # https://github.com/ or ssh://git@github.com/
+      | [^@/:]+@[^:/]+:                           # git@github.com:
+    )(?P<owner>[^/]+)/(?P<repo>[^/]+?)(?:\.git)?/?$""",
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class RepoContext:
+    """Where we run: a directory and an environment."""
+
+    cwd: Path = field(default_factory=Path.cwd)
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @property
+    def in_github_actions(self) -> bool:
+        return self.env.get("GITHUB_ACTIONS") == "true"
+
+    def pyproject_name(self) -> str | None:
+        path = self.cwd / "pyproject.toml"
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None
+        name = data.get("project", {}).get("name")
+        return name if isinstance(name, str) and name else None
+
+    def git_remote(self) -> tuple[str, str] | None:
+        """Owner and repository of ``origin`` (https, ssh and scp-like forms)."""
+        try:
+            proc = subprocess.run(
+                ["git", "remote", "get-url", "origin"],
+                cwd=self.cwd,
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return parse_remote(proc.stdout.strip()) if proc.returncode == 0 else None
+
+    def github_repository(self) -> tuple[str, str] | None:
+        value = self.env.get("GITHUB_REPOSITORY", "")
+        owner, _, repo = value.partition("/")
+        if not owner or not repo:
+            return None
+        return self.env.get("GITHUB_REPOSITORY_OWNER") or owner, repo
+
+    def running_workflow(self) -> str | None:
+        """Basename of the workflow file this job runs (``GITHUB_WORKFLOW_REF``)."""
+        ref = self.env.get("GITHUB_WORKFLOW_REF", "")
+        path = ref.split("@refs/", 1)[0].split("@", 1)[0]
+        name = PurePosixPath(path).name
+        return name if name.endswith((".yml", ".yaml")) else None
+
+    def workflow_files(self) -> list[Path]:
+        folder = self.cwd / ".github" / "workflows"
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+
+    def publishing_workflow(self) -> str | None:
+        """The workflow file that uses pypa/gh-action-pypi-publish, if exactly one does."""
+        found = []
+        for path in self.workflow_files():
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if PUBLISH_ACTION in text:
+                found.append(path.name)
+        return found[0] if len(found) == 1 else None
+
+
+def parse_remote(url: str) -> tuple[str, str] | None:
+    match = REMOTE_RE.match(url)
+    if not match:
+        return None
+    return match["owner"], match["repo"]

@@ -1,0 +1,246 @@
+"""Choose a transport, run it, and turn whatever happened into a :class:`Result`.
+
+Transports, in the order ``--method auto`` tries them:
+``api``  the token API (§12) when an API token is given and the index serves it;
+``web``  the logged-in web session (§1-§3) when a username and password are given;
+``link`` no credentials: the prefilled manual link, reported as a failure to act.
+Remote failures never raise out of here; they become ``failed`` results that
+carry the reason, the message and the manual link.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from . import links
+from .confirm import ConfirmationProvider, NoConfirmation
+from .errors import RegistrationFailed
+from .indexes import Index
+from .models import Credentials, Registration, Result, Status, Target
+
+METHODS = ("auto", "api", "web", "link")
+
+
+def _result(
+    registration: Registration,
+    status: Status,
+    pending: bool,
+    message: str,
+    *,
+    reason: str = "",
+    method: str = "web",
+    retry_after: int | None = None,
+) -> Result:
+    return Result(
+        status=status,
+        registration=registration,
+        pending=pending,
+        message=message,
+        manage_url=links.manage_url(registration, pending),
+        manual_url=links.manual_url(registration, pending),
+        reason=reason,
+        method=method,
+        manual_steps=links.manual_steps(registration, pending),
+        retry_after=retry_after,
+    )
+
+
+def plan(registration: Registration) -> Result:
+    """What would happen, without any network call."""
+    pending = registration.target is Target.PENDING
+    publisher = registration.publisher
+    where = {
+        Target.PENDING: "as a pending publisher (the first trusted upload creates the project)",
+        Target.PROJECT: "on the existing project's publishing page",
+        Target.AUTO: "on the project's publishing page if it exists and you own it, otherwise as a "
+        "pending publisher",
+    }[registration.target]
+    message = (
+        f"Would register the {publisher.title} publisher for {registration.normalized_project!r} on "
+        f"{registration.index.host} {where}."
+    )
+    return _result(registration, Status.DRY_RUN, pending, message, method="dry-run")
+
+
+def choose_method(method: str, credentials: Credentials, registration: Registration) -> list[str]:
+    """The transports to try, in order."""
+    if method not in METHODS:
+        raise ValueError(method)
+    if method != "auto":
+        return [method]
+    order = []
+    if credentials.api_token and registration.target is not Target.PENDING:
+        order.append("api")
+    if credentials.username and credentials.password:
+        order.append("web")
+    return order or ["link"]
+
+
+class Engine:
+    """Registrations on one index, sharing one HTTP client and one login."""
+
+    def __init__(
+        self,
+        index: Index,
+        credentials: Credentials,
+        *,
+        confirmer: ConfirmationProvider | None = None,
+        timeout: float = 15.0,
+        method: str = "auto",
+        transport: httpx.BaseTransport | None = None,
+        totp_prompt: Callable[[], str] | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        from .web.http import Http
+        from .web.registrar import WebRegistrar
+        from .web.session import TotpSource, WebSession
+
+        self.index = index
+        self.credentials = credentials
+        self.method = method
+        self.http = Http(index, timeout=timeout, transport=transport, sleep=sleep)
+        totp = TotpSource(
+            secret=credentials.totp_secret.reveal(),
+            code=credentials.totp_code.reveal(),
+            prompt=totp_prompt,
+            clock=clock,
+            sleep=sleep,
+        )
+        session = WebSession(self.http, credentials, totp, confirmer or NoConfirmation(), sleep)
+        self.web = WebRegistrar(session)
+        self._api_served: bool | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    @property
+    def requests(self) -> int:
+        return self.http.requests
+
+    def register(self, registration: Registration) -> Result:
+        from .web.session import NeedsConfirmation
+
+        methods = choose_method(self.method, self.credentials, registration)
+        notes: list[str] = []
+        for method in methods:
+            self.web.pending_page_used = None
+            try:
+                if method == "api":
+                    result = self._via_api(registration)
+                    if result is None:
+                        notes.append(f"{self.index.host} does not serve the publisher token API yet.")
+                        continue
+                    return result
+                if method == "web":
+                    outcome = self.web.register(registration)
+                    status = Status.REGISTERED if outcome.status == "registered" else Status.EXISTS
+                    return _result(registration, status, outcome.pending, outcome.message, method="web")
+                return self._link_only(registration, notes)
+            except NeedsConfirmation:
+                return _result(
+                    registration,
+                    Status.NEEDS_CONFIRMATION,
+                    registration.target is Target.PENDING,
+                    "PyPI does not recognise this IP address and e-mailed a confirmation link to the "
+                    "account. Open that link from this same machine (or run the CLI in a terminal "
+                    "and paste it), then run this again.",
+                    reason="new-ip",
+                    method=method,
+                )
+            except RegistrationFailed as exc:
+                # The manual link must point where a human can finish the job.
+                pending = self.web.pending_page_used
+                if exc.reason == "project-exists-owner":
+                    pending = False
+                elif pending is None:
+                    pending = registration.target is Target.PENDING
+                return _result(
+                    registration,
+                    Status.FAILED,
+                    pending,
+                    exc.message,
+                    reason=exc.reason,
+                    method=method,
+                    retry_after=exc.retry_after,
+                )
+        return self._link_only(registration, notes)
+
+    def _via_api(self, registration: Registration) -> Result | None:
+        from .api import ApiNotServed, TokenApi
+
+        if self._api_served is False:
+            return None
+        try:
+            outcome = TokenApi(self.http, self.credentials.api_token).register(registration)
+        except ApiNotServed:
+            self._api_served = False
+            return None
+        self._api_served = True
+        status = Status.REGISTERED if outcome.status == "registered" else Status.EXISTS
+        return _result(registration, status, False, outcome.message, method="api")
+
+    def _link_only(self, registration: Registration, notes: list[str]) -> Result:
+        pending = registration.target is Target.PENDING
+        why = " ".join(notes) or "No credentials were given"
+        return _result(
+            registration,
+            Status.FAILED,
+            pending,
+            f"{why}; PyPI has no live API for registering publishers, so nothing was registered. "
+            "Open the manual link below (it is prefilled where PyPI allows) and press Add.",
+            reason="no-credentials" if not notes else "api-not-served",
+            method="link",
+        )
+
+
+@contextmanager
+def engine(index: Index, credentials: Credentials, **kwargs: object) -> Iterator[Engine]:
+    instance = Engine(index, credentials, **kwargs)  # type: ignore[arg-type]
+    try:
+        yield instance
+    finally:
+        instance.close()
+
+
+def register(
+    registration: Registration,
+    credentials: Credentials,
+    *,
+    confirmer: ConfirmationProvider | None = None,
+    dry_run: bool = False,
+    timeout: float = 15.0,
+    method: str = "auto",
+    **kwargs: object,
+) -> Result:
+    """Register one publisher; never raises for remote failures."""
+    if dry_run:
+        return plan(registration)
+    with engine(
+        registration.index, credentials, confirmer=confirmer, timeout=timeout, method=method, **kwargs
+    ) as eng:
+        return eng.register(registration)
+
+
+def register_many(
+    registrations: Iterable[Registration],
+    credentials: Credentials,
+    **kwargs: object,
+) -> list[Result]:
+    """One login per index for many registrations; one item's failure does not stop the rest."""
+    results: list[Result] = []
+    engines: dict[str, Engine] = {}
+    try:
+        for registration in registrations:
+            eng = engines.get(registration.index.url)
+            if eng is None:
+                eng = engines[registration.index.url] = Engine(registration.index, credentials, **kwargs)  # type: ignore[arg-type]
+            results.append(eng.register(registration))
+    finally:
+        for eng in engines.values():
+            eng.close()
+    return results

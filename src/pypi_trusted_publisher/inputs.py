@@ -1,0 +1,166 @@
+"""From raw user input (CLI flags or action inputs) to a validated Registration.
+
+Both front ends fill an :class:`Options`; :func:`resolve` applies the defaults
+from the repository context, records where each value came from, and runs the
+local validation. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .context import RepoContext
+from .errors import UsageError
+from .indexes import resolve_index
+from .models import Registration, Target
+from .publishers import (
+    GITLAB_ISSUER,
+    KINDS,
+    ActiveStatePublisher,
+    GitHubPublisher,
+    GitLabPublisher,
+    GooglePublisher,
+    Publisher,
+)
+from .validation import validate_project_name, validate_publisher
+
+
+@dataclass
+class Options:
+    """Everything a user can say about one registration; None means "default"."""
+
+    provider: str = "github"
+    index: str = "pypi"
+    project: str | None = None
+    target: Target = Target.AUTO
+    organization: str = ""
+    # GitHub
+    owner: str | None = None
+    repository: str | None = None
+    workflow: str | None = None
+    environment: str | None = None
+    # GitLab
+    namespace: str | None = None
+    gitlab_project: str | None = None
+    workflow_path: str | None = None
+    issuer_url: str | None = None
+    # Google
+    email: str | None = None
+    sub: str | None = None
+    # ActiveState
+    activestate_org: str | None = None
+    activestate_project: str | None = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
+class Default:
+    """A value the tool chose, and where it came from (printed to the user)."""
+
+    field: str
+    value: str
+    source: str
+
+
+@dataclass
+class Resolved:
+    registration: Registration
+    defaults: list[Default] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Resolver:
+    def __init__(self, options: Options, context: RepoContext) -> None:
+        self.options = options
+        self.context = context
+        self.defaults: list[Default] = []
+        self.warnings: list[str] = []
+
+    def pick(self, name: str, given: str | None, *candidates: tuple[str | None, str]) -> str:
+        """The given value, else the first candidate that has one (recorded)."""
+        if given is not None:
+            return given.strip() if name != "environment" else given
+        for value, source in candidates:
+            if value:
+                self.defaults.append(Default(name, value, source))
+                return value
+        return ""
+
+    def project(self) -> str:
+        return self.pick(
+            "project", self.options.project, (self.context.pyproject_name(), "pyproject.toml [project].name")
+        )
+
+    def github(self, environment: str) -> GitHubPublisher:
+        ctx, opts = self.context, self.options
+        actions = ctx.github_repository() if ctx.in_github_actions else None
+        remote = None if actions else ctx.git_remote()
+        owner_repo = actions or remote
+        source = "GITHUB_REPOSITORY" if actions else "git remote origin"
+        owner = self.pick("owner", opts.owner, (owner_repo and owner_repo[0], source))
+        repository = self.pick("repository", opts.repository, (owner_repo and owner_repo[1], source))
+        running = ctx.running_workflow() if ctx.in_github_actions else None
+        publishing = ctx.publishing_workflow()
+        workflow = self.pick(
+            "workflow",
+            opts.workflow,
+            (publishing, "the workflow that uses pypa/gh-action-pypi-publish"),
+            (running, "GITHUB_WORKFLOW_REF"),
+            ("release.yml", "built-in default"),
+        )
+        if opts.workflow is None and workflow == running and workflow != publishing:
+            self.warnings.append(
+                f"The workflow defaulted to {workflow!r}, the workflow running now. A bootstrap "
+                "workflow normally registers the *release* workflow: pass its filename explicitly."
+            )
+        return GitHubPublisher(owner, repository, workflow, environment)
+
+    def gitlab(self, environment: str) -> GitLabPublisher:
+        opts = self.options
+        return GitLabPublisher(
+            namespace=(opts.namespace or "").strip(),
+            project=(opts.gitlab_project or "").strip(),
+            workflow_filepath=self.pick(
+                "workflow-path", opts.workflow_path, (".gitlab-ci.yml", "built-in default")
+            ),
+            environment=environment,
+            issuer_url=(opts.issuer_url or GITLAB_ISSUER).strip(),
+        )
+
+    def publisher(self, default_environment: str) -> Publisher:
+        kind = self.options.provider.strip().lower()
+        if kind not in KINDS:
+            raise UsageError(
+                f"--provider must be one of {', '.join(KINDS)}, got {self.options.provider!r}",
+                field="provider",
+            )
+        opts = self.options
+        if kind in ("github", "gitlab"):
+            environment = self.pick(
+                "environment", opts.environment, (default_environment, "index default")
+            )
+            return self.github(environment) if kind == "github" else self.gitlab(environment)
+        if kind == "google":
+            return GooglePublisher((opts.email or "").strip(), (opts.sub or "").strip())
+        return ActiveStatePublisher(
+            (opts.activestate_org or "").strip(),
+            (opts.activestate_project or "").strip(),
+            (opts.actor or "").strip(),
+        )
+
+
+def resolve(options: Options, context: RepoContext | None = None) -> Resolved:
+    """Apply defaults and validate; raises UsageError with Warehouse's message."""
+    resolver = _Resolver(options, context or RepoContext())
+    index = resolve_index(options.index)
+    project = resolver.project()
+    organization = options.organization.strip()
+    if organization and options.target is Target.PROJECT:
+        raise UsageError("--organization registers a pending publisher; it cannot go with --existing")
+    target = Target.PENDING if organization else options.target
+    publisher = resolver.publisher(index.default_environment)
+    account_pending = target is Target.PENDING and not organization
+    publisher = validate_publisher(publisher, pending=account_pending)
+    validate_project_name(project, pending=target is Target.PENDING)
+    registration = Registration(index, project, publisher, target, organization)
+    return Resolved(registration, resolver.defaults, resolver.warnings)

@@ -1,0 +1,106 @@
+"""The plain data that flows through the tool.
+
+inputs → :class:`Registration` (validated) → transport → :class:`Result` → renderers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from packaging.utils import canonicalize_name
+
+from .indexes import Index
+from .publishers import Publisher, to_dict
+from .secret import Secret
+
+
+class Status(str, Enum):
+    REGISTERED = "registered"
+    EXISTS = "exists"
+    DRY_RUN = "dry-run"
+    NEEDS_CONFIRMATION = "needs-confirmation"
+    FAILED = "failed"
+
+    @property
+    def ok(self) -> bool:
+        return self in (Status.REGISTERED, Status.EXISTS, Status.DRY_RUN)
+
+
+class Target(str, Enum):
+    """Where the publisher goes: an existing project, or a pending one."""
+
+    AUTO = "auto"
+    PROJECT = "project"
+    PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One validated publisher to register on one index."""
+
+    index: Index
+    project: str
+    publisher: Publisher
+    target: Target = Target.AUTO
+    organization: str = ""
+
+    @property
+    def normalized_project(self) -> str:
+        return canonicalize_name(self.project)
+
+
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    username: str = ""
+    password: Secret = field(default_factory=lambda: Secret(""))
+    totp_secret: Secret = field(default_factory=lambda: Secret(""))
+    totp_code: Secret = field(default_factory=lambda: Secret(""))
+    api_token: Secret = field(default_factory=lambda: Secret(""))
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r}, secrets=***)"
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for masking."""
+        values = (self.password, self.totp_secret, self.totp_code, self.api_token)
+        return [s.reveal() for s in values if s]
+
+
+@dataclass(frozen=True)
+class Result:
+    status: Status
+    registration: Registration
+    pending: bool
+    message: str
+    manage_url: str
+    manual_url: str
+    reason: str = ""
+    method: str = "web"
+    manual_steps: tuple[str, ...] = ()
+    retry_after: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.status.ok else 1
+
+    def to_dict(self) -> dict[str, object]:
+        reg = self.registration
+        data: dict[str, object] = {
+            "status": self.status.value,
+            "index": reg.index.url,
+            "project": reg.normalized_project,
+            "pending": self.pending,
+            "organization": reg.organization or None,
+            "publisher": to_dict(reg.publisher),
+            "method": self.method,
+            "manage_url": self.manage_url,
+            "manual_url": self.manual_url,
+            "message": self.message,
+            "reason": self.reason or None,
+        }
+        if self.manual_steps:
+            data["manual_steps"] = list(self.manual_steps)
+        if self.retry_after is not None:
+            data["retry_after"] = self.retry_after
+        return data

@@ -1,0 +1,1 @@
+"""Warehouse's logged-in web flow: HTTP, page parsing and the session."""

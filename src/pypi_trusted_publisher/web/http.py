@@ -1,0 +1,134 @@
+"""One polite HTTP client per index.
+
+Good citizenship toward PyPI lives here: a descriptive User-Agent, timeouts,
+``Accept-Language: en`` (the messages we match are English), ``Origin`` and
+``Referer`` on every POST (contract §0.2), GET retries with backoff that honour
+``Retry-After``, and no automatic redirects: a redirect to another host is
+refused instead of followed. A POST is never retried here; the caller re-reads
+the listing first. Error messages never include request bodies, query strings
+or headers, so nothing secret can leak through them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from .. import __version__
+from ..errors import RegistrationFailed
+from ..indexes import Index
+
+USER_AGENT = (
+    f"pypi-trusted-publisher/{__version__} "
+    "(+https://github.com/pypi-trusted-publisher/pypi-trusted-publisher-action)"
+)
+GET_ATTEMPTS = 3
+MAX_RETRY_AFTER = 60.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def retry_after_seconds(response: httpx.Response) -> int | None:
+    value = response.headers.get("Retry-After", "")
+    return int(value) if value.strip().isdigit() else None
+
+
+class Http:
+    """httpx wrapper bound to one index and one cookie jar."""
+
+    def __init__(
+        self,
+        index: Index,
+        *,
+        timeout: float,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.index = index
+        self.sleep = sleep
+        self.requests = 0
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept-Language": "en"},
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def fresh_cookies(self) -> None:
+        """Forget the session: the confirm link must be opened logged-out (§1.7)."""
+        self.client.cookies.clear()
+
+    def url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else self.index.page(path)
+
+    def _send(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        url = self.url(path)
+        shown = urlsplit(url).path  # never the query: it may hold a token
+        self.requests += 1
+        try:
+            return self.client.request(method, url, **kwargs)  # type: ignore[arg-type]
+        except httpx.TimeoutException:
+            raise RegistrationFailed(
+                "timeout", f"{method} {shown} on {self.index.host} timed out"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise RegistrationFailed(
+                "network",
+                f"{method} {shown} on {self.index.host} failed: {type(exc).__name__}",
+            ) from None
+
+    def get(self, path: str, *, headers: Mapping[str, str] | None = None) -> httpx.Response:
+        """GET with up to three attempts on network errors, 5xx and short 429s."""
+        for attempt in range(1, GET_ATTEMPTS + 1):
+            last = attempt == GET_ATTEMPTS
+            try:
+                response = self._send("GET", path, headers=headers)
+            except RegistrationFailed:
+                if last:
+                    raise
+                self.sleep(2.0 ** (attempt - 1))
+                continue
+            if response.status_code not in RETRY_STATUSES or last:
+                return response
+            wait = retry_after_seconds(response)
+            if wait is None:
+                wait = int(2 ** (attempt - 1))
+            if wait > MAX_RETRY_AFTER:
+                return response
+            self.sleep(float(wait))
+        raise AssertionError("unreachable")
+
+    def post(
+        self,
+        path: str,
+        data: Mapping[str, str] | None = None,
+        *,
+        json: object = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """POST once, with Origin and Referer (Pyramid's origin check on https)."""
+        url = self.url(path)
+        sent = {"Origin": self.index.origin, "Referer": url.split("?", 1)[0]}
+        sent.update(headers or {})
+        return self._send("POST", url, data=data, json=json, headers=sent)
+
+    def delete(self, path: str, *, headers: Mapping[str, str] | None = None) -> httpx.Response:
+        return self._send("DELETE", path, headers=headers)
+
+    def location(self, response: httpx.Response) -> str:
+        """The redirect target as a path on this index; other hosts are refused."""
+        target = urljoin(str(response.request.url), response.headers.get("Location", ""))
+        parts = urlsplit(target)
+        if f"{parts.scheme}://{parts.netloc}" != self.index.origin:
+            raise RegistrationFailed(
+                "unexpected-redirect",
+                f"{self.index.host} redirected to another host ({parts.netloc}); not following it",
+            )
+        base = urlsplit(self.index.url).path
+        path = parts.path.removeprefix(base) if base else parts.path
+        return path + (f"?{parts.query}" if parts.query else "")

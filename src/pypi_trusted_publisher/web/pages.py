@@ -1,0 +1,207 @@
+"""Parsers for Warehouse's HTML pages (CSS selectors, never regular expressions).
+
+Selectors follow the markup recorded from a running Warehouse
+(``shared/warehouse-pages``) and the templates cited in the contract.
+Several forms share field names, so everything form-related is scoped by form id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborHTMLParser as HTMLParser
+from selectolax.lexbor import LexborNode as Node
+
+from ..publishers import (
+    GITLAB_ISSUER,
+    ActiveStatePublisher,
+    GitHubPublisher,
+    GitLabPublisher,
+    GooglePublisher,
+    Publisher,
+)
+
+REAUTH_ACTION = "/account/reauthenticate/"
+
+
+@dataclass(frozen=True)
+class Flash:
+    level: str  # "error", "warning", "info" or "success"
+    text: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One publisher row of a listing."""
+
+    publisher_id: str
+    publisher: Publisher
+    project_name: str = ""  # pending listings only
+
+
+class UnexpectedPage(Exception):
+    """Warehouse answered with markup we do not understand."""
+
+
+def _text(node: Node | None) -> str:
+    return " ".join(node.text(deep=True).split()) if node is not None else ""
+
+
+class Page:
+    """A parsed HTML response."""
+
+    def __init__(self, html: str) -> None:
+        self.tree = HTMLParser(html)
+
+    def title(self) -> str:
+        return _text(self.tree.css_first("title"))
+
+    def csrf_token(self) -> str:
+        for node in self.tree.css("input[name=csrf_token]"):
+            value = node.attributes.get("value")
+            if value:
+                return value
+        raise UnexpectedPage("no csrf_token on the page")
+
+    def has_form(self, form_id: str) -> bool:
+        return self.tree.css_first(f"form#{form_id}") is not None
+
+    def form_field_names(self, form_id: str) -> set[str]:
+        form = self.tree.css_first(f"form#{form_id}")
+        if form is None:
+            return set()
+        names = {
+            node.attributes.get("name") or ""
+            for node in form.css("input, select, textarea")
+            if node.attributes.get("type") not in ("submit", "button", "reset")
+        }
+        return names - {"", "csrf_token"}
+
+    def field_errors(self, scope: str = "") -> list[str]:
+        """Inline errors (``ul.form-errors li``), optionally inside ``form#scope``."""
+        root = self.tree.css_first(f"form#{scope}") if scope else self.tree.root
+        if root is None:
+            return []
+        return [_text(li) for li in root.css("ul.form-errors li") if _text(li)]
+
+    def error_links(self, scope: str = "") -> list[str]:
+        """Links inside inline errors: the 'project already exists' prefill link."""
+        root = self.tree.css_first(f"form#{scope}") if scope else self.tree.root
+        if root is None:
+            return []
+        return [a.attributes.get("href") or "" for a in root.css("ul.form-errors li a[href]")]
+
+    def is_reauth(self) -> bool:
+        return self.tree.css_first(f'form[action="{REAUTH_ACTION}"]') is not None
+
+    def reauth_fields(self) -> dict[str, str]:
+        form = self.tree.css_first(f'form[action="{REAUTH_ACTION}"]')
+        if form is None:
+            raise UnexpectedPage("no reauthentication form")
+        fields = {}
+        for node in form.css("input[type=hidden]"):
+            name = node.attributes.get("name")
+            if name:
+                fields[name] = node.attributes.get("value") or ""
+        missing = {"csrf_token", "next_route", "next_route_matchdict", "next_route_query"} - set(fields)
+        if missing:
+            raise UnexpectedPage(f"reauthentication form lacks {', '.join(sorted(missing))}")
+        return fields
+
+    def is_login_form(self) -> bool:
+        return self.tree.css_first("form#login-form, input[name=password]") is not None
+
+    def flashes(self) -> list[Flash]:
+        found = []
+        for bar in self.tree.css("div.notification-bar"):
+            classes = (bar.attributes.get("class") or "").split()
+            level = "info"
+            for suffix, name in (("danger", "error"), ("warning", "warning"), ("success", "success")):
+                if f"notification-bar--{suffix}" in classes:
+                    level = name
+            message = _text(bar.css_first("span.notification-bar__message"))
+            if message:
+                found.append(Flash(level, message))
+        return found
+
+    def publisher_rows(self, *, pending: bool) -> list[Row]:
+        """Rows of the publisher table: the project's, or the pending one."""
+        rows = []
+        for table in self.tree.css("table.table--publisher-list"):
+            header = [_text(th) for th in table.css("thead th")]
+            has_name = bool(header) and header[0].lower().startswith("pending project")
+            if has_name != pending:
+                continue
+            for tr in table.css("tbody tr"):
+                rows.append(_parse_row(tr, pending=pending))
+        return rows
+
+
+def _details(cell: Node) -> dict[str, str]:
+    """``<b>Label:</b> value<br>…`` → {"label": "value"}."""
+    details: dict[str, str] = {}
+    label = ""
+    parts: list[str] = []
+    container = cell.css_first("small") or cell
+    node = container.first_child
+    while node is not None:
+        if node.tag == "b":
+            if label:
+                details[label] = " ".join(" ".join(parts).split())
+            label = _text(node).rstrip(":").strip().lower()
+            parts = []
+        elif node.tag == "i":
+            parts.append("")  # "(Any)" placeholder: an empty value
+        elif node.tag not in ("br", "-comment"):
+            parts.append(node.text(deep=True))
+        node = node.next
+    if label:
+        details[label] = " ".join(" ".join(parts).split())
+    return details
+
+
+def _parse_row(tr: Node, *, pending: bool) -> Row:
+    cells = tr.css("td")
+    offset = 1 if pending else 0
+    if len(cells) < offset + 3:
+        raise UnexpectedPage("publisher row has too few cells")
+    publisher_id = _row_id(tr)
+    kind = _text(cells[offset]).lower()
+    details = _details(cells[offset + 1])
+    project_name = _text(cells[0]) if pending else ""
+    try:
+        publisher = _publisher(kind, details)
+    except KeyError as exc:
+        raise UnexpectedPage(f"{kind} publisher row lacks {exc}") from None
+    return Row(publisher_id, publisher, project_name)
+
+
+def _row_id(tr: Node) -> str:
+    """The publisher id, from the Remove link (recorded markup) or button (newer markup)."""
+    link = tr.css_first('a[href^="#remove-publisher-"]')
+    if link is not None:
+        return (link.attributes.get("href") or "").removeprefix("#remove-publisher-")
+    button = tr.css_first('input[form^="delete-publisher-"]')
+    if button is not None:
+        return (button.attributes.get("form") or "").removeprefix("delete-publisher-")
+    return ""
+
+
+def _publisher(kind: str, d: dict[str, str]) -> Publisher:
+    if kind == "github":
+        owner, _, repository = d["repository"].partition("/")
+        return GitHubPublisher(owner, repository, d["workflow"], d.get("environment name", ""))
+    if kind == "gitlab":
+        namespace, _, project = d["project"].rpartition("/")
+        return GitLabPublisher(
+            namespace,
+            project,
+            d["top-level pipeline"],
+            d.get("environment name", ""),
+            d.get("issuer", "") or GITLAB_ISSUER,
+        )
+    if kind == "google":
+        return GooglePublisher(d["email"], d.get("subject", ""))
+    if kind == "activestate":
+        return ActiveStatePublisher(d["organization"], d["activestate project"], d["actor"])
+    raise UnexpectedPage(f"unknown publisher kind {kind!r}")

@@ -1,0 +1,291 @@
+"""Registering publishers through the publishing pages (contract §3).
+
+One :class:`WebRegistrar` holds one logged-in session, so a batch of
+registrations costs one login plus a POST and a read-back each.
+The listing is read before posting (idempotence) and after (verification);
+a POST is never repeated: when its outcome is unknown, the listing decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from packaging.utils import canonicalize_name
+
+from .. import links
+from ..errors import RegistrationFailed
+from ..models import Registration, Target
+from ..publishers import Publisher, same_publisher
+from ..validation import validate_project_name, validate_publisher
+from .http import retry_after_seconds
+from .pages import Page, Row
+from .session import WebSession
+
+PENDING_LIMIT = 3
+
+# Flash texts (contract §3) → (reason, advice). Matched by substring, by queue.
+FLASH_REASONS = (
+    ("temporarily disabled", "provider-disabled", "An administrator disabled this kind of publisher."),
+    ("more than 3 pending", "pending-limit", "Remove a pending publisher you no longer need."),
+    (
+        "for a different project name",
+        "pending-other-name",
+        "One repository/workflow/environment can be pending for only one project name; "
+        "use another environment for this package.",
+    ),
+    (
+        "has already been registered",
+        "already-registered-elsewhere",
+        "Someone else registered this pending publisher; contact PyPI's admins if that was not you.",
+    ),
+    ("verified email", "unverified-email", "Verify your primary email address on PyPI."),
+)
+FIELD_REASONS = (
+    ("unknown github user", "unknown-owner", "Check the GitHub owner's spelling."),
+    ("this project already exists:", "project-exists-owner", "You own it: register on the project page."),
+    ("this project already exists", "project-exists", "The name is taken; choose another name."),
+    ("too similar", "name-too-similar", "Choose a more distinctive name."),
+    ("isn't allowed", "name-not-allowed", "Choose another name."),
+    ("activestate", "activestate-lookup", "Check the ActiveState organization and actor."),
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # "registered" or "exists"
+    pending: bool
+    message: str
+
+
+class WebRegistrar:
+    def __init__(self, session: WebSession) -> None:
+        self.session = session
+        # Which page the last registration ended up on (None: not reached yet).
+        self.pending_page_used: bool | None = None
+
+    def ensure_login(self, registration: Registration) -> None:
+        if not self.session.logged_in:
+            self.session.login(self.first_page(registration))
+
+    @staticmethod
+    def first_page(registration: Registration) -> str:
+        if registration.target is Target.PENDING:
+            return _path(links.pending_page(registration), registration)
+        return _path(links.project_page(registration), registration)
+
+    def register(self, registration: Registration) -> Outcome:
+        self.ensure_login(registration)
+        pending, path, page = self._target_page(registration)
+        self.pending_page_used = pending
+        form_id = ("pending-" if pending else "") + f"{registration.publisher.kind}-publisher-form"
+        fields = self._form_fields(page, form_id, registration, pending)
+        rows = page.publisher_rows(pending=pending)
+        existing = _matching(rows, registration, pending)
+        if existing is not None:
+            return Outcome(
+                "exists", pending, f"This publisher is already registered for {_name(registration, pending)}."
+            )
+        if pending and not registration.organization:
+            self._pending_prechecks(rows, registration)
+        fields["csrf_token"] = page.csrf_token()
+        return self._post(registration, pending, path, form_id, fields)
+
+    # -- steps ----------------------------------------------------------------
+
+    def _target_page(self, registration: Registration) -> tuple[bool, str, Page]:
+        if registration.target is not Target.PENDING:
+            path = _path(links.project_page(registration), registration)
+            status, page = self.session.open(path)
+            if status == 200:
+                return False, path, page
+            if status == 403:
+                raise RegistrationFailed(
+                    "not-owner",
+                    f"You are not an Owner of {registration.normalized_project!r} on "
+                    f"{registration.index.host}; Maintainers cannot add publishers. Ask an Owner to run "
+                    "this, or to send you the manual link below.",
+                )
+            if registration.target is Target.PROJECT:
+                raise RegistrationFailed(
+                    "project-missing",
+                    f"{registration.normalized_project!r} does not exist on {registration.index.host}. "
+                    "Register a pending publisher instead (--pending): the first trusted upload creates it.",
+                )
+            # Target.AUTO: no such project, so it becomes a pending publisher.
+            validate_project_name(registration.project, pending=True)
+            if not registration.organization:
+                validate_publisher(registration.publisher, pending=True)
+        path = _path(links.pending_page(registration), registration)
+        status, page = self.session.open(path)
+        if status == 403:
+            raise RegistrationFailed(
+                "not-owner",
+                f"You are not an Owner of the organization {registration.organization!r}.",
+            )
+        if status != 200:
+            what = f"organization {registration.organization!r}" if registration.organization else "page"
+            raise RegistrationFailed("not-found", f"The pending-publisher {what} was not found.")
+        return True, path, page
+
+    def _form_fields(
+        self, page: Page, form_id: str, registration: Registration, pending: bool
+    ) -> dict[str, str]:
+        """Our fields, checked against the form the page renders (names only)."""
+        publisher = registration.publisher
+        ours = dict(publisher.form_fields())
+        if pending:
+            ours["project_name"] = registration.project
+        if not page.has_form(form_id):
+            if page.csrf_token() and any(page.has_form(f"{p}-publisher-form") for p in ("github", "google")):
+                raise RegistrationFailed(
+                    "provider-disabled",
+                    f"{publisher.title}-based trusted publishing is disabled on {registration.index.host} "
+                    "right now (the form is not offered). See https://pypi.org/help#admin-intervention.",
+                )
+            raise RegistrationFailed(
+                "unexpected-page",
+                f"The publishing page has no {form_id!r} form; Warehouse may have changed.",
+            )
+        names = page.form_field_names(form_id)
+        unknown = names - set(ours)
+        if unknown:
+            raise RegistrationFailed(
+                "unexpected-page",
+                f"The {form_id!r} form asks for fields this tool does not know "
+                f"({', '.join(sorted(unknown))}); Warehouse may have changed.",
+            )
+        return ours
+
+    def _pending_prechecks(self, rows: list[Row], registration: Registration) -> None:
+        """Refuse what Warehouse would refuse, without spending a registration attempt."""
+        own = [row for row in rows if row.project_name]
+        for row in own:
+            if same_publisher(row.publisher, registration.publisher):
+                raise RegistrationFailed(
+                    "pending-other-name",
+                    f"You already have this publisher pending for {row.project_name!r}; one "
+                    "repository/workflow/environment can be pending for only one project name.",
+                )
+        if len(own) >= PENDING_LIMIT:
+            names = ", ".join(repr(row.project_name) for row in own)
+            raise RegistrationFailed(
+                "pending-limit",
+                f"You can't register more than {PENDING_LIMIT} pending trusted publishers at once "
+                f"(you have {names}). Remove one first, or publish one of those projects.",
+            )
+
+    def _post(
+        self,
+        registration: Registration,
+        pending: bool,
+        path: str,
+        form_id: str,
+        fields: dict[str, str],
+        *,
+        after_reauth: bool = False,
+    ) -> Outcome:
+        try:
+            response = self.session.http.post(path, fields)
+        except RegistrationFailed as exc:
+            if exc.reason not in ("timeout", "network"):
+                raise
+            # The POST may or may not have landed: the listing decides, never a second POST.
+            if self._listed(registration, pending, path):
+                return Outcome("registered", pending, _registered(registration, pending))
+            raise
+        status = response.status_code
+        if status == 303:
+            if self._listed(registration, pending, path):
+                return Outcome("registered", pending, _registered(registration, pending))
+            raise RegistrationFailed(
+                "not-verified",
+                "PyPI answered the registration as successful, but the publisher is not in the "
+                "listing afterwards" + (" (an organization duplicate is dropped silently)." if
+                                        registration.organization else "."),
+            )
+        if status == 429:
+            wait = retry_after_seconds(response)
+            raise RegistrationFailed(
+                "rate-limited",
+                "There have been too many attempted trusted publisher registrations (100 a day per "
+                "account and per IP)." + (f" Try again in {wait} seconds." if wait else " Try again later."),
+                retry_after=wait,
+            )
+        if status == 404:
+            raise RegistrationFailed(
+                "unexpected-page",
+                "PyPI did not accept the form's fields (HTTP 404); Warehouse may have changed.",
+            )
+        if status == 400:
+            raise RegistrationFailed(
+                "csrf-rejected", "PyPI rejected the form (HTTP 400: CSRF token or Origin check)."
+            )
+        if status != 200:
+            raise self.session.unexpected(response, "registration")
+        page = Page(response.text)
+        if page.is_reauth() and not after_reauth:
+            # The POST was discarded (§2): reauthenticate, re-read, submit once more.
+            self.session.reauthenticate(page)
+            _, fresh = self.session.open(path)
+            if _matching(fresh.publisher_rows(pending=pending), registration, pending) is not None:
+                return Outcome("exists", pending, f"Already registered for {_name(registration, pending)}.")
+            fields["csrf_token"] = fresh.csrf_token()
+            return self._post(registration, pending, path, form_id, fields, after_reauth=True)
+        return self._explain_refusal(page, form_id, pending, registration)
+
+    def _explain_refusal(
+        self, page: Page, form_id: str, pending: bool, registration: Registration
+    ) -> Outcome:
+        if page.is_reauth():
+            raise RegistrationFailed("reauth-failed", "PyPI kept asking to confirm the password.")
+        flashes = self.session.flashes()
+        errors = page.field_errors(form_id)
+        texts = [f.text for f in flashes if f.level in ("error", "warning")]
+        for flash in texts:
+            if "is already registered with" in flash:
+                # It appeared between our read and our POST: the same publisher, so "exists".
+                return Outcome("exists", pending, flash)
+        joined_errors = " ".join(errors).lower()
+        for needle, reason, advice in FIELD_REASONS:
+            if needle in joined_errors:
+                message = "; ".join(errors)
+                if reason == "project-exists-owner":
+                    message += " Run again with --existing (or without --pending)."
+                raise RegistrationFailed(reason, f"PyPI refused: {message}. {advice}")
+        joined = " ".join(texts).lower()
+        for needle, reason, advice in FLASH_REASONS:
+            if needle in joined:
+                raise RegistrationFailed(reason, f"PyPI refused: {' '.join(texts)} {advice}")
+        if errors:
+            raise RegistrationFailed("validation-rejected", f"PyPI refused: {'; '.join(errors)}")
+        detail = " ".join(texts) or "no message"
+        raise RegistrationFailed(
+            "unexpected-page", f"PyPI did not register the publisher ({detail}); Warehouse may have changed."
+        )
+
+    def _listed(self, registration: Registration, pending: bool, path: str) -> bool:
+        _, page = self.session.open(path)
+        return _matching(page.publisher_rows(pending=pending), registration, pending) is not None
+
+
+def _matching(rows: list[Row], registration: Registration, pending: bool) -> Row | None:
+    for row in rows:
+        if pending and canonicalize_name(row.project_name) != registration.normalized_project:
+            continue
+        if same_publisher(row.publisher, registration.publisher):
+            return row
+    return None
+
+
+def _path(url: str, registration: Registration) -> str:
+    return url.removeprefix(registration.index.url)
+
+
+def _name(registration: Registration, pending: bool) -> str:
+    what = "pending project" if pending else "project"
+    return f"{what} {registration.normalized_project!r} on {registration.index.host}"
+
+
+def _registered(registration: Registration, pending: bool) -> str:
+    publisher: Publisher = registration.publisher
+    return f"Registered the {publisher.title} publisher for {_name(registration, pending)}."

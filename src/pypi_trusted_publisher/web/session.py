@@ -1,0 +1,286 @@
+"""The logged-in Warehouse session: login, TOTP, new-IP confirmation, reauth.
+
+Contract §1-§2 and §10. The request sequence is the minimal one observed on a
+real server (§14): GET login, POST login, POST the two-factor URL from the
+Location header (no GET of the two-factor page), then the target page.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import httpx
+
+from ..confirm import ConfirmationProvider, ConfirmationRequest, check_confirm_link
+from ..errors import RegistrationFailed
+from ..models import Credentials
+from .http import Http, retry_after_seconds
+from .pages import Flash, Page, UnexpectedPage
+
+LOGIN = "/account/login/"
+TWO_FACTOR = "/account/two-factor/"
+CONFIRM = "/account/confirm-login/"
+REAUTH = "/account/reauthenticate/"
+FLASHES = "/_includes/unauthed/flash-messages/"
+TOTP_STEP = 30
+
+
+class NeedsConfirmation(Exception):
+    """PyPI wants the emailed confirm-login link and nobody could provide it."""
+
+
+@dataclass
+class TotpSource:
+    """Where TOTP codes come from: the secret, a one-time code, or a prompt.
+
+    At most two codes per login attempt (the 2FA limit is 5 failures per
+    5 minutes): the second only when the first was rejected, and from a secret
+    only once the 30-second step has moved on, so it is a different code.
+    """
+
+    secret: str = ""
+    code: str = ""
+    prompt: Callable[[], str] | None = None
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+
+    def first(self) -> str:
+        if self.secret:
+            return self._from_secret()
+        if self.code:
+            return self.code
+        if self.prompt is not None:
+            return self.prompt()
+        raise RegistrationFailed(
+            "missing-totp",
+            "PyPI asks for a two-factor code: set PYPI_TOTP_SECRET, pass --totp-code, "
+            "or run in a terminal to be prompted.",
+        )
+
+    def second(self, rejected: str) -> str | None:
+        """A new code after a rejection, or None when there is no honest retry."""
+        if self.secret:
+            now = self.clock()
+            self.sleep(TOTP_STEP - (now % TOTP_STEP) + 1)
+            fresh = self._from_secret()
+            return fresh if fresh != rejected else None
+        if self.prompt is not None and not self.code:
+            return self.prompt()
+        return None
+
+    def _from_secret(self) -> str:
+        import pyotp
+
+        try:
+            return pyotp.TOTP(self.secret.replace(" ", "").upper()).at(self.clock())
+        except (ValueError, TypeError):
+            raise RegistrationFailed(
+                "bad-totp-secret", "PYPI_TOTP_SECRET is not a valid base32 TOTP secret."
+            ) from None
+
+
+LOGIN_ERRORS = (
+    ("too many unsuccessful login attempts", "locked-out"),
+    ("password is invalid", "wrong-password"),
+    ("no user found", "unknown-user"),
+    ("not the same as email addresses", "username-is-email"),
+    ("breach", "password-breached"),
+    ("compromised", "password-breached"),
+)
+
+
+class WebSession:
+    def __init__(
+        self,
+        http: Http,
+        credentials: Credentials,
+        totp: TotpSource,
+        confirmer: ConfirmationProvider,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.http = http
+        self.credentials = credentials
+        self.totp = totp
+        self.confirmer = confirmer
+        self.sleep = sleep
+        self.logged_in = False
+
+    # -- login ------------------------------------------------------------
+
+    def login(self, next_path: str = "/manage/account/publishing/") -> None:
+        if not self.credentials.username or not self.credentials.password:
+            raise RegistrationFailed(
+                "missing-credentials",
+                "Logging in to the index needs PYPI_USERNAME and PYPI_PASSWORD (or --api-token "
+                "where the index serves the token API).",
+            )
+        for attempt in (1, 2):
+            if self._login_once(next_path):
+                self.logged_in = True
+                return
+            # §14: a login in the same second as the previous one is refused.
+            if attempt == 1:
+                self.sleep(1.0)
+        raise RegistrationFailed(
+            "two-factor-expired", "PyPI refused the two-factor step twice (invalid or expired login)."
+        )
+
+    def _login_once(self, next_path: str) -> bool:
+        page = self._page(self.http.get(f"{LOGIN}?{urlencode({'next': next_path})}"), LOGIN)
+        if page is None:
+            return True  # already logged in: 303 away from the login page
+        csrf = page.csrf_token()
+        response = self.http.post(
+            LOGIN,
+            {
+                "csrf_token": csrf,
+                "username": self.credentials.username,
+                "password": self.credentials.password.reveal(),
+                "next": next_path,
+            },
+        )
+        if response.status_code == 303:
+            location = self.http.location(response)
+            if location.startswith(TWO_FACTOR):
+                return self._two_factor(location, csrf)
+            return True  # remembered device: logged in directly
+        if response.status_code == 429:
+            raise self._rate_limited(response, "login")
+        if response.status_code == 200:
+            errors = Page(response.text).field_errors()
+            text = " ".join(errors)
+            for needle, reason in LOGIN_ERRORS:
+                if needle in text.lower():
+                    raise RegistrationFailed(reason, f"PyPI refused the login: {text}")
+            raise RegistrationFailed("login-failed", f"PyPI refused the login: {text or 'no reason given'}")
+        raise self.unexpected(response, "login")
+
+    def _two_factor(self, url: str, csrf: str) -> bool:
+        code = self.totp.first()
+        for attempt in (1, 2):
+            response = self.http.post(url, {"csrf_token": csrf, "totp_value": code})
+            if response.status_code == 303:
+                location = self.http.location(response)
+                if location.startswith(CONFIRM):
+                    self._confirm_new_ip()
+                    return True
+                if location.startswith(LOGIN):
+                    return False  # "Invalid or expired two factor login."
+                return True
+            if response.status_code == 429:
+                raise self._rate_limited(response, "two-factor")
+            if response.status_code != 200:
+                raise self.unexpected(response, "two-factor")
+            errors = Page(response.text).field_errors()
+            if attempt == 2:
+                break
+            retry = self.totp.second(code)
+            if retry is None:
+                break
+            code = retry
+        raise RegistrationFailed(
+            "totp-invalid",
+            "PyPI rejected the two-factor code ("
+            + ("; ".join(errors) or "no reason given")
+            + "). Check PYPI_TOTP_SECRET and the clock; a code already used for a login is refused.",
+        )
+
+    def _confirm_new_ip(self) -> None:
+        request = ConfirmationRequest(self.http.index, self.credentials.username)
+        link = self.confirmer.confirm_link(request)
+        if link is None:
+            raise NeedsConfirmation()
+        link = check_confirm_link(link, self.http.index)
+        self.http.fresh_cookies()
+        response = self.http.get(link.reveal())
+        if response.status_code == 303 and not self.http.location(response).startswith(LOGIN):
+            return
+        flashes = self.flashes()
+        text = "; ".join(f.text for f in flashes if f.level == "error") or "the link was refused"
+        raise RegistrationFailed(
+            "confirmation-failed",
+            f"PyPI did not accept the confirmation link: {text}. The link only works from the "
+            "IP address that logged in, within 6 hours.",
+        )
+
+    # -- pages --------------------------------------------------------------
+
+    def flashes(self) -> list[Flash]:
+        response = self.http.get(FLASHES)
+        return Page(response.text).flashes() if response.status_code == 200 else []
+
+    def open(self, path: str) -> tuple[int, Page]:
+        """GET a manage page, doing reauthentication when it asks; 200/403/404 and the page."""
+        response = self.http.get(path)
+        page = self._manage_response(response, path)
+        if page.is_reauth():
+            self.reauthenticate(page)
+            page = self._manage_response(self.http.get(path), path)
+            if page.is_reauth():
+                raise RegistrationFailed(
+                    "reauth-failed", "PyPI asked to confirm the password again and refused it."
+                )
+        return response.status_code, page
+
+    def reauthenticate(self, page: Page) -> None:
+        fields = page.reauth_fields()
+        fields["password"] = self.credentials.password.reveal()
+        response = self.http.post(REAUTH, fields)
+        if response.status_code != 303:
+            raise self.unexpected(response, "reauthentication")
+
+    def _manage_response(self, response: httpx.Response, path: str) -> Page:
+        status = response.status_code
+        if status in (200, 403, 404):
+            return Page(response.text)
+        if status == 303:
+            location = self.http.location(response)
+            if location.startswith(LOGIN):
+                raise RegistrationFailed(
+                    "logged-out", "PyPI sent us back to the login page: the session was not accepted."
+                )
+            if location.startswith("/manage/unverified-account/"):
+                raise RegistrationFailed(
+                    "unverified-email",
+                    "PyPI requires a verified primary email address before publishers can be managed.",
+                )
+            if location.startswith("/manage/account/two-factor/"):
+                raise RegistrationFailed(
+                    "no-2fa", "PyPI requires two-factor authentication on the account for this."
+                )
+            if location.startswith("/manage/organizations/"):
+                raise RegistrationFailed(
+                    "organization-inactive",
+                    "The organization's billing is inactive, so its publishing page is unavailable.",
+                )
+        if status == 429:
+            raise self._rate_limited(response, "page")
+        raise self.unexpected(response, path)
+
+    def _page(self, response: httpx.Response, what: str) -> Page | None:
+        if response.status_code == 200:
+            return Page(response.text)
+        if response.status_code == 303:
+            return None
+        raise self.unexpected(response, what)
+
+    def _rate_limited(self, response: httpx.Response, what: str) -> RegistrationFailed:
+        wait = retry_after_seconds(response)
+        after = f" Try again in {wait} seconds." if wait is not None else " Try again later."
+        reason = "rate-limited" if what == "page" else "locked-out"
+        return RegistrationFailed(
+            reason, f"PyPI rate-limited the {what} step (HTTP 429).{after}", retry_after=wait
+        )
+
+    def unexpected(self, response: httpx.Response, what: str) -> RegistrationFailed:
+        return RegistrationFailed(
+            "unexpected-response",
+            f"Unexpected HTTP {response.status_code} from {self.http.index.host} during {what}; "
+            "Warehouse may have changed.",
+        )
+
+
+__all__ = ["NeedsConfirmation", "TotpSource", "UnexpectedPage", "WebSession"]
