@@ -1,0 +1,129 @@
+"""Defaults from the repository context, and the Options → Registration step."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from pypi_trusted_publisher.context import RepoContext, parse_remote
+from pypi_trusted_publisher.errors import UsageError
+from pypi_trusted_publisher.indexes import resolve_index
+from pypi_trusted_publisher.inputs import Options, resolve
+from pypi_trusted_publisher.models import Target
+from pypi_trusted_publisher.publishers import GitHubPublisher, GitLabPublisher
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/octo/my-pkg.git",
+        "https://github.com/octo/my-pkg",
+        "https://user@github.com/octo/my-pkg/",
+        "git@github.com:octo/my-pkg.git",
+        "ssh://git@github.com/octo/my-pkg.git",
+    ],
+)
+def test_remote_forms(url):
+    assert parse_remote(url) == ("octo", "my-pkg")
+
+
+def test_remote_garbage():
+    assert parse_remote("/srv/git/repo") is None
+
+
+@pytest.fixture
+def repo(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "My_Pkg"\n')
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text("on: push\n")
+    (workflows / "publish.yml").write_text("steps:\n  - uses: pypa/gh-action-pypi-publish@release/v1\n")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(
+        ["git", "-C", str(tmp_path), "remote", "add", "origin", "git@github.com:octo/my-pkg.git"], check=True
+    )
+    return tmp_path
+
+
+def test_defaults_outside_actions(repo):
+    resolved = resolve(Options(), RepoContext(cwd=repo, env={}))
+    reg = resolved.registration
+    assert reg.project == "My_Pkg" and reg.normalized_project == "my-pkg"
+    assert reg.publisher == GitHubPublisher("octo", "my-pkg", "publish.yml", "pypi")
+    sources = {d.field: d.source for d in resolved.defaults}
+    assert sources == {
+        "project": "pyproject.toml [project].name",
+        "owner": "git remote origin",
+        "repository": "git remote origin",
+        "workflow": "the workflow that uses pypa/gh-action-pypi-publish",
+        "environment": "index default",
+    }
+    assert resolved.warnings == []
+
+
+def test_github_actions_variables_win(repo):
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": "Octo-Org/My-Pkg",
+        "GITHUB_REPOSITORY_OWNER": "Octo-Org",
+        "GITHUB_WORKFLOW_REF": "Octo-Org/My-Pkg/.github/workflows/bootstrap.yml@refs/heads/main",
+    }
+    (repo / ".github" / "workflows" / "publish.yml").unlink()
+    resolved = resolve(Options(index="testpypi"), RepoContext(cwd=repo, env=env))
+    assert resolved.registration.publisher == GitHubPublisher("Octo-Org", "My-Pkg", "bootstrap.yml", "testpypi")
+    assert "bootstrap" in resolved.warnings[0] or "workflow running now" in resolved.warnings[0]
+
+
+def test_explicit_values_and_empty_environment(tmp_path):
+    opts = Options(project="x", owner="o", repository="r", workflow="w.yml", environment="")
+    resolved = resolve(opts, RepoContext(cwd=tmp_path, env={}))
+    assert resolved.registration.publisher.environment == ""
+    assert resolved.defaults == []
+
+
+def test_gitlab_defaults(tmp_path):
+    opts = Options(provider="gitlab", project="x", namespace="grp", gitlab_project="proj")
+    reg = resolve(opts, RepoContext(cwd=tmp_path, env={})).registration
+    assert reg.publisher == GitLabPublisher("grp", "proj", ".gitlab-ci.yml", "pypi", "https://gitlab.com")
+
+
+def test_organization_means_pending_and_not_existing(tmp_path):
+    opts = Options(project="x", owner="o", repository="r", organization="octo-org")
+    assert resolve(opts, RepoContext(cwd=tmp_path, env={})).registration.target is Target.PENDING
+    with pytest.raises(UsageError, match="cannot go with --existing"):
+        resolve(
+            Options(project="x", owner="o", repository="r", organization="o", target=Target.PROJECT),
+            RepoContext(cwd=tmp_path, env={}),
+        )
+
+
+def test_missing_everything_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="Specify project name"):
+        resolve(Options(owner="o", repository="r"), RepoContext(cwd=tmp_path, env={}))
+    with pytest.raises(UsageError, match="Specify GitHub repository owner"):
+        resolve(Options(project="x"), RepoContext(cwd=tmp_path, env={}))
+
+
+@pytest.mark.parametrize(
+    ("value", "url"),
+    [
+        ("pypi", "https://pypi.org"),
+        ("TestPyPI", "https://test.pypi.org"),
+        ("https://test.pypi.org/", "https://test.pypi.org"),
+        ("https://warehouse.example.org/", "https://warehouse.example.org"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("http://localhost:9", "http://localhost:9"),
+        ("http://[::1]:9", "http://[::1]:9"),
+    ],
+)
+def test_index_resolution(value, url):
+    assert resolve_index(value).url == url
+
+
+@pytest.mark.parametrize(
+    "value", ["http://pypi.org", "http://10.0.0.1", "ftp://x", "https://u:p@pypi.org", "nonsense"]
+)
+def test_index_refused(value):
+    with pytest.raises(UsageError):
+        resolve_index(value)
