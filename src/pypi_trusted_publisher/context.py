@@ -49,7 +49,7 @@ class RepoContext:
         """Owner and repository of ``origin`` (https, ssh and scp-like forms)."""
         try:
             proc = subprocess.run(
-                ["git", "remote", "get-url", "origin"],
+                ["git", "remote", "get-url", "origin"],  # noqa: S607 - git from PATH, as the user runs it
                 cwd=self.cwd,
                 capture_output=True,
                 text=True,

@@ -6,7 +6,7 @@ inputs → :class:`Registration` (validated) → transport → :class:`Result` �
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from packaging.utils import canonicalize_name
 
@@ -15,7 +15,7 @@ from .publishers import Publisher, to_dict
 from .secret import Secret
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     REGISTERED = "registered"
     EXISTS = "exists"
     DRY_RUN = "dry-run"
@@ -27,7 +27,7 @@ class Status(str, Enum):
         return self in (Status.REGISTERED, Status.EXISTS, Status.DRY_RUN)
 
 
-class Target(str, Enum):
+class Target(StrEnum):
     """Where the publisher goes: an existing project, or a pending one."""
 
     AUTO = "auto"

@@ -8,7 +8,7 @@ publishers compare the way Warehouse compares them at token time (§4).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import ClassVar, Union
+from typing import ClassVar
 
 GITLAB_ISSUER = "https://gitlab.com"
 
@@ -133,7 +133,7 @@ class ActiveStatePublisher:
         return (self.organization.lower(), self.project.lower(), self.actor.lower())
 
 
-Publisher = Union[GitHubPublisher, GitLabPublisher, GooglePublisher, ActiveStatePublisher]
+Publisher = GitHubPublisher | GitLabPublisher | GooglePublisher | ActiveStatePublisher
 
 KINDS: dict[str, type[Publisher]] = {
     cls.kind: cls

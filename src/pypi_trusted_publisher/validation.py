@@ -94,7 +94,9 @@ def validate_gitlab(p: GitLabPublisher, *, pending: bool = False) -> GitLabPubli
         GITLAB_NAMESPACE_RE,
         "Invalid GitLab username or group/subgroup name.",
     )
-    _gitlab_name(p.project, "gitlab-project", "Specify project name", GITLAB_PROJECT_RE, "Invalid project name")
+    _gitlab_name(
+        p.project, "gitlab-project", "Specify project name", GITLAB_PROJECT_RE, "Invalid project name"
+    )
     path = p.workflow_filepath.strip()
     if not path:
         raise _fail("workflow-path", "Specify top-level pipeline file path")

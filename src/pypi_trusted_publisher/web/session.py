@@ -167,9 +167,8 @@ class WebSession:
                 if location.startswith(CONFIRM):
                     self._confirm_new_ip()
                     return True
-                if location.startswith(LOGIN):
-                    return False  # "Invalid or expired two factor login."
-                return True
+                # Back to the login page: "Invalid or expired two factor login." (§14).
+                return not location.startswith(LOGIN)
             if response.status_code == 429:
                 raise self._rate_limited(response, "two-factor")
             if response.status_code != 200:
