@@ -13,16 +13,25 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-
-import httpx
+from typing import TYPE_CHECKING
 
 from . import links
 from .confirm import ConfirmationProvider, NoConfirmation
 from .errors import RegistrationFailed
 from .indexes import Index
-from .models import Credentials, Registration, Result, Status, Target
+from .models import Credentials, Place, Registration, Result, Status, Target
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .web.pages import Row
+    from .web.registrar import Outcome
 
 METHODS = ("auto", "api", "web", "link")
+NEEDS_CONFIRMATION_MESSAGE = (
+    "PyPI does not recognise this IP address and e-mailed a confirmation link to the account. Open "
+    "that link from this same machine (or run the CLI in a terminal and paste it), then run this again."
+)
 
 
 def _result(
@@ -123,52 +132,70 @@ class Engine:
         return self.http.requests
 
     def register(self, registration: Registration) -> Result:
-        from .web.session import NeedsConfirmation
-
         methods = choose_method(self.method, self.credentials, registration)
         notes: list[str] = []
         for method in methods:
-            self.web.pending_page_used = None
-            try:
-                if method == "api":
-                    result = self._via_api(registration)
-                    if result is None:
-                        notes.append(f"{self.index.host} does not serve the publisher token API yet.")
-                        continue
-                    return result
-                if method == "web":
-                    outcome = self.web.register(registration)
-                    status = Status.REGISTERED if outcome.status == "registered" else Status.EXISTS
-                    return _result(registration, status, outcome.pending, outcome.message, method="web")
-                return self._link_only(registration, notes)
-            except NeedsConfirmation:
-                return _result(
-                    registration,
-                    Status.NEEDS_CONFIRMATION,
-                    registration.target is Target.PENDING,
-                    "PyPI does not recognise this IP address and e-mailed a confirmation link to the "
-                    "account. Open that link from this same machine (or run the CLI in a terminal "
-                    "and paste it), then run this again.",
-                    reason="new-ip",
-                    method=method,
-                )
-            except RegistrationFailed as exc:
-                # The manual link must point where a human can finish the job.
-                pending = self.web.pending_page_used
-                if exc.reason == "project-exists-owner":
-                    pending = False
-                elif pending is None:
-                    pending = registration.target is Target.PENDING
-                return _result(
-                    registration,
-                    Status.FAILED,
-                    pending,
-                    exc.message,
-                    reason=exc.reason,
-                    method=method,
-                    retry_after=exc.retry_after,
-                )
+            if method == "link":
+                break
+            if method == "api":
+                result = self._guard(registration, "api", lambda: self._via_api(registration))
+                if result is None:
+                    notes.append(f"{self.index.host} does not serve the publisher token API yet.")
+                    continue
+                return result
+            return self._guard(registration, "web", lambda: self._via_web(registration, self.web.register))
         return self._link_only(registration, notes)
+
+    def remove(self, registration: Registration) -> Result:
+        """Remove a publisher (web session only), verified by the listing."""
+        return self._guard(registration, "web", lambda: self._via_web(registration, self.web.remove))
+
+    def listing(self, place: Place) -> tuple[bool, list[Row]]:
+        """Publishers of a project, or the pending ones; raises RegistrationFailed."""
+        from .web.session import NeedsConfirmation
+
+        try:
+            return self.web.listing(place)
+        except NeedsConfirmation:
+            raise RegistrationFailed("new-ip", NEEDS_CONFIRMATION_MESSAGE) from None
+
+    def _via_web(self, registration: Registration, action: Callable[[Registration], Outcome]) -> Result:
+        outcome = action(registration)
+        status = {"registered": Status.REGISTERED, "exists": Status.EXISTS, "removed": Status.REMOVED}
+        return _result(registration, status[outcome.status], outcome.pending, outcome.message, method="web")
+
+    def _guard(self, registration: Registration, method: str, run: Callable[[], Result | None]) -> Result | None:
+        """Run one transport; turn confirmation needs and failures into results."""
+        from .web.session import NeedsConfirmation
+
+        self.web.pending_page_used = None
+        try:
+            return run()
+        except NeedsConfirmation:
+            return _result(
+                registration,
+                Status.NEEDS_CONFIRMATION,
+                registration.target is Target.PENDING,
+                NEEDS_CONFIRMATION_MESSAGE,
+                reason="new-ip",
+                method=method,
+            )
+        except RegistrationFailed as exc:
+            # The manual link must point where a human can finish the job.
+            pending = self.web.pending_page_used
+            if exc.reason == "project-exists-owner":
+                pending = False
+            elif pending is None:
+                pending = registration.target is Target.PENDING
+            return _result(
+                registration,
+                Status.FAILED,
+                pending,
+                exc.message,
+                reason=exc.reason,
+                method=method,
+                retry_after=exc.retry_after,
+            )
 
     def _via_api(self, registration: Registration) -> Result | None:
         from .api import ApiNotServed, TokenApi

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from .models import Registration
+from .models import Place, Registration
 
 ACCOUNT_PAGE = "/manage/account/publishing/"
 
 
-def project_page(registration: Registration) -> str:
-    name = quote(registration.normalized_project, safe="")
-    return registration.index.page(f"/manage/project/{name}/settings/publishing/")
+def project_page(place: Place | Registration) -> str:
+    name = quote(place.normalized_project, safe="")
+    return place.index.page(f"/manage/project/{name}/settings/publishing/")
 
 
-def organization_page(registration: Registration) -> str:
-    name = quote(registration.organization.lower(), safe="")
-    return registration.index.page(f"/manage/organization/{name}/publishing/")
+def organization_page(place: Place | Registration) -> str:
+    name = quote(place.organization.lower(), safe="")
+    return place.index.page(f"/manage/organization/{name}/publishing/")
 
 
-def pending_page(registration: Registration) -> str:
-    if registration.organization:
-        return organization_page(registration)
-    return registration.index.page(ACCOUNT_PAGE)
+def pending_page(place: Place | Registration) -> str:
+    if place.organization:
+        return organization_page(place)
+    return place.index.page(ACCOUNT_PAGE)
 
 
 def prefill_url(registration: Registration) -> str:

@@ -21,10 +21,11 @@ class Status(StrEnum):
     DRY_RUN = "dry-run"
     NEEDS_CONFIRMATION = "needs-confirmation"
     FAILED = "failed"
+    REMOVED = "removed"
 
     @property
     def ok(self) -> bool:
-        return self in (Status.REGISTERED, Status.EXISTS, Status.DRY_RUN)
+        return self in (Status.REGISTERED, Status.EXISTS, Status.DRY_RUN, Status.REMOVED)
 
 
 class Target(StrEnum):
@@ -33,6 +34,20 @@ class Target(StrEnum):
     AUTO = "auto"
     PROJECT = "project"
     PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class Place:
+    """A publishing page: a project's, the account's pending one, or an organization's."""
+
+    index: Index
+    project: str = ""
+    target: Target = Target.AUTO
+    organization: str = ""
+
+    @property
+    def normalized_project(self) -> str:
+        return canonicalize_name(self.project)
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,10 @@ class Registration:
     @property
     def normalized_project(self) -> str:
         return canonicalize_name(self.project)
+
+    @property
+    def place(self) -> Place:
+        return Place(self.index, self.project, self.target, self.organization)
 
 
 @dataclass(frozen=True, repr=False)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from packaging.utils import canonicalize_name
 
 from .. import links
-from ..errors import RegistrationFailed
-from ..models import Registration, Target
+from ..errors import RegistrationFailed, UsageError
+from ..models import Place, Registration, Target
 from ..publishers import Publisher, same_publisher
 from ..validation import validate_project_name, validate_publisher
 from .http import retry_after_seconds
@@ -63,20 +63,17 @@ class WebRegistrar:
         # Which page the last registration ended up on (None: not reached yet).
         self.pending_page_used: bool | None = None
 
-    def ensure_login(self, registration: Registration) -> None:
+    def ensure_login(self, place: Place) -> None:
         if not self.session.logged_in:
-            self.session.login(self.first_page(registration))
-
-    @staticmethod
-    def first_page(registration: Registration) -> str:
-        if registration.target is Target.PENDING:
-            return _path(links.pending_page(registration), registration)
-        return _path(links.project_page(registration), registration)
+            first = links.pending_page(place) if place.target is Target.PENDING else links.project_page(place)
+            self.session.login(_path(first, place))
 
     def register(self, registration: Registration) -> Outcome:
-        self.ensure_login(registration)
-        pending, path, page = self._target_page(registration)
+        self.ensure_login(registration.place)
+        pending, path, page = self._target_page(registration.place)
         self.pending_page_used = pending
+        if pending and registration.target is Target.AUTO:
+            _check_pending_inputs(registration)
         form_id = ("pending-" if pending else "") + f"{registration.publisher.kind}-publisher-form"
         fields = self._form_fields(page, form_id, registration, pending)
         rows = page.publisher_rows(pending=pending)
@@ -92,40 +89,64 @@ class WebRegistrar:
 
     # -- steps ----------------------------------------------------------------
 
-    def _target_page(self, registration: Registration) -> tuple[bool, str, Page]:
-        if registration.target is not Target.PENDING:
-            path = _path(links.project_page(registration), registration)
+    def _target_page(self, place: Place) -> tuple[bool, str, Page]:
+        """Open the page the registration goes to: the project's, else the pending one."""
+        if place.target is not Target.PENDING:
+            path = _path(links.project_page(place), place)
             status, page = self.session.open(path)
             if status == 200:
                 return False, path, page
             if status == 403:
                 raise RegistrationFailed(
                     "not-owner",
-                    f"You are not an Owner of {registration.normalized_project!r} on "
-                    f"{registration.index.host}; Maintainers cannot add publishers. Ask an Owner to run "
-                    "this, or to send you the manual link below.",
+                    f"You are not an Owner of {place.normalized_project!r} on "
+                    f"{place.index.host}; Maintainers cannot manage publishers. Ask an Owner to run "
+                    "this, or to use the manual link below.",
                 )
-            if registration.target is Target.PROJECT:
+            if place.target is Target.PROJECT:
                 raise RegistrationFailed(
                     "project-missing",
-                    f"{registration.normalized_project!r} does not exist on {registration.index.host}. "
+                    f"{place.normalized_project!r} does not exist on {place.index.host}. "
                     "Register a pending publisher instead (--pending): the first trusted upload creates it.",
                 )
-            # Target.AUTO: no such project, so it becomes a pending publisher.
-            validate_project_name(registration.project, pending=True)
-            if not registration.organization:
-                validate_publisher(registration.publisher, pending=True)
-        path = _path(links.pending_page(registration), registration)
+        path = _path(links.pending_page(place), place)
         status, page = self.session.open(path)
         if status == 403:
             raise RegistrationFailed(
-                "not-owner",
-                f"You are not an Owner of the organization {registration.organization!r}.",
+                "not-owner", f"You are not an Owner of the organization {place.organization!r}."
             )
         if status != 200:
-            what = f"organization {registration.organization!r}" if registration.organization else "page"
+            what = f"organization {place.organization!r}" if place.organization else "page"
             raise RegistrationFailed("not-found", f"The pending-publisher {what} was not found.")
         return True, path, page
+
+    def listing(self, place: Place) -> tuple[bool, list[Row]]:
+        """The publishers of a project, or your (or the organization's) pending ones."""
+        self.ensure_login(place)
+        pending, _, page = self._target_page(place)
+        return pending, page.publisher_rows(pending=pending)
+
+    def remove(self, registration: Registration) -> Outcome:
+        """Remove the publisher matching the registration's fields, and verify it is gone."""
+        self.ensure_login(registration.place)
+        pending, path, page = self._target_page(registration.place)
+        self.pending_page_used = pending
+        row = _matching(page.publisher_rows(pending=pending), registration, pending)
+        if row is None or not row.publisher_id:
+            raise RegistrationFailed(
+                "not-found", f"No such publisher for {_name(registration, pending)}; nothing was removed."
+            )
+        # Organization rows are removed through the account page (§3c).
+        target = _path(registration.index.page(links.ACCOUNT_PAGE), registration) if pending else path
+        response = self.session.http.post(target, {"csrf_token": page.csrf_token(), "publisher_id": row.publisher_id})
+        if response.status_code == 303 and not self._listed(registration, pending, path):
+            return Outcome("removed", pending, f"Removed the publisher from {_name(registration, pending)}.")
+        if response.status_code == 200 and Page(response.text).is_reauth():
+            raise RegistrationFailed("reauth-failed", "PyPI asked to confirm the password; nothing was removed.")
+        texts = "; ".join(f.text for f in self.session.flashes() if f.level == "error")
+        raise RegistrationFailed(
+            "remove-failed", f"PyPI did not remove the publisher ({texts or f'HTTP {response.status_code}'})."
+        )
 
     def _form_fields(
         self, page: Page, form_id: str, registration: Registration, pending: bool
@@ -268,6 +289,17 @@ class WebRegistrar:
         return _matching(page.publisher_rows(pending=pending), registration, pending) is not None
 
 
+def _check_pending_inputs(registration: Registration) -> None:
+    """The project does not exist, so Warehouse's pending-name rules now apply (§4.5)."""
+    try:
+        validate_project_name(registration.project, pending=True)
+        if not registration.organization:
+            validate_publisher(registration.publisher, pending=True)
+    except UsageError as exc:
+        reason = "name-not-allowed" if exc.field == "project" else "invalid-input"
+        raise RegistrationFailed(reason, exc.message) from None
+
+
 def _matching(rows: list[Row], registration: Registration, pending: bool) -> Row | None:
     for row in rows:
         if pending and canonicalize_name(row.project_name) != registration.normalized_project:
@@ -277,8 +309,8 @@ def _matching(rows: list[Row], registration: Registration, pending: bool) -> Row
     return None
 
 
-def _path(url: str, registration: Registration) -> str:
-    return url.removeprefix(registration.index.url)
+def _path(url: str, place: Place | Registration) -> str:
+    return url.removeprefix(place.index.url)
 
 
 def _name(registration: Registration, pending: bool) -> str:
