@@ -16,7 +16,8 @@ from typing import TextIO
 
 from . import __version__
 from .errors import UsageError
-from .models import Credentials, Result, Target
+from .inputs import Options
+from .models import Credentials, Place, Registration, Result, Target
 from .secret import Secret
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -24,8 +25,12 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def _add_publisher_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_argument_group("where")
-    where.add_argument("--index", default="pypi", help="pypi (default), testpypi, or an https:// URL")
-    where.add_argument("--project", help="project name (default: [project].name in pyproject.toml)")
+    where.add_argument(
+        "--index", action="append", help="pypi (default), testpypi, or an https:// URL; repeat for several"
+    )
+    where.add_argument(
+        "--project", action="append", help="project name (default: [project].name in pyproject.toml); repeatable"
+    )
     target = where.add_mutually_exclusive_group()
     target.add_argument(
         "--pending", dest="target", action="store_const", const=Target.PENDING,
@@ -61,6 +66,19 @@ def _add_publisher_arguments(parser: argparse.ArgumentParser) -> None:
     kind.add_argument("--actor", help="ActiveState actor username")
 
 
+def _add_access_arguments(parser: argparse.ArgumentParser, *, methods: bool) -> None:
+    access = parser.add_argument_group("access")
+    access.add_argument("--username", help="PyPI username (default: PYPI_USERNAME)")
+    access.add_argument("--totp-code", help="a one-time 6-digit code instead of PYPI_TOTP_SECRET")
+    if methods:
+        access.add_argument(
+            "--method", default="auto", choices=("auto", "api", "web", "link"),
+            help="transport: token API, web login, or only print the manual link (default: auto)",
+        )
+    access.add_argument("--timeout", type=float, default=15.0, help="seconds per request (default: 15)")
+    parser.add_argument("--json", action="store_true", help="print JSON (one line per result)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pypi-trusted-publisher",
@@ -72,27 +90,32 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add = commands.add_parser("add", help="register a trusted publisher")
     _add_publisher_arguments(add)
-    access = add.add_argument_group("access")
-    access.add_argument("--username", help="PyPI username (default: PYPI_USERNAME)")
-    access.add_argument("--totp-code", help="a one-time 6-digit code instead of PYPI_TOTP_SECRET")
-    access.add_argument(
-        "--method", default="auto", choices=("auto", "api", "web", "link"),
-        help="transport: token API, web login, or only print the manual link (default: auto)",
+    add.add_argument(
+        "--config", help="TOML file with [defaults] and [[publisher]] tables: many registrations, one login"
     )
-    access.add_argument("--timeout", type=float, default=15.0, help="seconds per request (default: 15)")
-    out = add.add_argument_group("output")
-    out.add_argument("--dry-run", action="store_true", help="show what would be registered; no network")
-    out.add_argument("--json", action="store_true", help="print exactly one JSON line")
+    add.add_argument("--dry-run", action="store_true", help="show what would be registered; no network")
+    _add_access_arguments(add, methods=True)
+
+    listing = commands.add_parser("list", help="list the publishers of a project, or your pending ones")
+    listing.add_argument("--index", default="pypi", help="pypi (default), testpypi, or an https:// URL")
+    which = listing.add_mutually_exclusive_group()
+    which.add_argument("--project", help="project name (default: [project].name in pyproject.toml)")
+    which.add_argument("--pending", action="store_true", help="your pending publishers")
+    which.add_argument("--organization", default="", help="an organization's pending publishers")
+    _add_access_arguments(listing, methods=False)
+
+    remove = commands.add_parser("remove", help="remove one publisher, chosen by its fields")
+    _add_publisher_arguments(remove)
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _add_access_arguments(remove, methods=False)
     return parser
 
 
-def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from .inputs import Options
-
+def _options(args: argparse.Namespace, index: str, project: str | None) -> Options:
     return Options(
         provider=args.provider,
-        index=args.index,
-        project=args.project,
+        index=index,
+        project=project,
         target=args.target or Target.AUTO,
         organization=args.organization,
         owner=args.owner,
@@ -111,6 +134,20 @@ def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     )
 
 
+def plan_options(args: argparse.Namespace) -> list[Options]:
+    """One Options per (index, project, config entry): the batch to register."""
+    from .batch import load_config
+
+    indexes = getattr(args, "index", None) or ["pypi"]
+    if isinstance(indexes, str):
+        indexes = [indexes]
+    projects = args.project if isinstance(args.project, list) else [args.project]
+    base = [_options(args, index, project) for index in indexes for project in projects or [None]]
+    if getattr(args, "config", None):
+        return [opts for index in indexes for opts in load_config(args.config, _options(args, index, None))]
+    return base
+
+
 def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
@@ -120,7 +157,9 @@ def credentials_from(args: argparse.Namespace, env: dict[str, str], interactive:
     username = args.username or env.get("PYPI_USERNAME", "")
     password = env.get("PYPI_PASSWORD", "")
     api_token = env.get("PYPI_API_TOKEN", "")
-    if interactive and args.method in ("auto", "web") and not (api_token and args.method == "auto"):
+    method = getattr(args, "method", "web")
+    wants_web = method == "web" or (method == "auto" and not api_token)
+    if interactive and wants_web:
         if not username:
             username = input("PyPI username: ").strip()
         if not password:
@@ -136,49 +175,128 @@ def credentials_from(args: argparse.Namespace, env: dict[str, str], interactive:
 
 def _usage_failure(exc: UsageError, as_json: bool, out: TextIO) -> int:
     if as_json:
-        payload = {"status": "failed", "reason": "invalid-input", "field": exc.field or None,
-                   "message": exc.message}
+        payload = {"status": "failed", "reason": "invalid-input", "field": exc.field or None, "message": exc.message}
         print(json.dumps(payload, separators=(",", ":")), file=out)
     print(f"error: {exc.message}", file=sys.stderr)
     return EXIT_USAGE
 
 
-def run_add(args: argparse.Namespace, out: TextIO) -> int:
-    from .inputs import resolve
-    from .render import defaults, json_line, text
+def _engine_kwargs(args: argparse.Namespace) -> dict[str, object]:
+    from .confirm import NoConfirmation, TerminalConfirmation
 
-    env = dict(os.environ)
+    interactive = _interactive()
+    prompt = (lambda: getpass.getpass("Two-factor code (hidden): ").strip()) if interactive else None
+    return {
+        "confirmer": TerminalConfirmation() if interactive else NoConfirmation(),
+        "timeout": args.timeout,
+        "totp_prompt": prompt,
+    }
+
+
+def _resolve_all(args: argparse.Namespace) -> tuple[list[Registration], list[str]]:
+    from .inputs import resolve
+    from .render import defaults
+
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds", field="timeout")
+    registrations, notes = [], []
+    for options in plan_options(args):
+        resolved = resolve(options)
+        registrations.append(resolved.registration)
+        if resolved.defaults:
+            notes.append("Defaults:\n" + defaults(resolved.defaults))
+        notes.extend(f"warning: {w}" for w in resolved.warnings)
+    return registrations, list(dict.fromkeys(notes))
+
+
+def run_add(args: argparse.Namespace, out: TextIO) -> int:
+    from .batch import check_plan
+    from .render import json_line, summary_table, text
+
     try:
-        resolved = resolve(_options(args))
+        registrations, notes = _resolve_all(args)
+        check_plan(registrations)
     except UsageError as exc:
         return _usage_failure(exc, args.json, out)
-    if resolved.defaults:
-        print("Defaults:\n" + defaults(resolved.defaults), file=sys.stderr)
-    for warning in resolved.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    registration = resolved.registration
-    if args.timeout <= 0:
-        return _usage_failure(UsageError("--timeout must be a positive number of seconds"), args.json, out)
-    result: Result
+    for note in notes:
+        print(note, file=sys.stderr)
+    results: list[Result]
     if args.dry_run:
         from .engine import plan
 
-        result = plan(registration)
+        results = [plan(registration) for registration in registrations]
     else:
-        from .confirm import NoConfirmation, TerminalConfirmation
-        from .engine import register
+        from .engine import register_many
 
-        interactive = _interactive()
-        credentials = credentials_from(args, env, interactive)
-        prompt = (lambda: getpass.getpass("Two-factor code (hidden): ").strip()) if interactive else None
-        result = register(
-            registration,
-            credentials,
-            confirmer=TerminalConfirmation() if interactive else NoConfirmation(),
-            timeout=args.timeout,
-            method=args.method,
-            totp_prompt=prompt,
-        )
+        credentials = credentials_from(args, dict(os.environ), _interactive())
+        results = register_many(registrations, credentials, method=args.method, **_engine_kwargs(args))
+    if args.json:
+        for result in results:
+            print(json_line(result), file=out)
+    else:
+        print("\n\n".join(text(result) for result in results), file=out)
+        if len(results) > 1:
+            print("\n" + summary_table(results), file=out)
+    return max(result.exit_code for result in results)
+
+
+def run_list(args: argparse.Namespace, out: TextIO) -> int:
+    from .context import RepoContext
+    from .engine import engine
+    from .errors import RegistrationFailed
+    from .indexes import resolve_index
+    from .render import rows_json, rows_table
+
+    try:
+        if args.timeout <= 0:
+            raise UsageError("--timeout must be a positive number of seconds", field="timeout")
+        index = resolve_index(args.index)
+        project = "" if (args.pending or args.organization) else (args.project or RepoContext().pyproject_name())
+        if not (project or args.pending or args.organization):
+            raise UsageError("list needs --project NAME (or a pyproject.toml), --pending or --organization")
+        target = Target.PENDING if (args.pending or args.organization) else Target.PROJECT
+        place = Place(index, project or "", target, args.organization)
+    except UsageError as exc:
+        return _usage_failure(exc, args.json, out)
+    credentials = credentials_from(args, dict(os.environ), _interactive())
+    try:
+        with engine(index, credentials, **_engine_kwargs(args)) as eng:
+            pending, rows = eng.listing(place)
+    except RegistrationFailed as exc:
+        if args.json:
+            print(json.dumps({"status": "failed", "reason": exc.reason, "message": exc.message}), file=out)
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        print(json.dumps(rows_json(place, pending, rows), separators=(",", ":")), file=out)
+    else:
+        print(rows_table(place, pending, rows), file=out)
+    return EXIT_OK
+
+
+def run_remove(args: argparse.Namespace, out: TextIO) -> int:
+    from .engine import engine
+    from .render import json_line, publisher_lines, text
+
+    try:
+        registrations, _ = _resolve_all(args)
+        if len(registrations) != 1:
+            raise UsageError("remove takes exactly one --project and one --index")
+        if not args.yes and not _interactive():
+            raise UsageError("remove asks for confirmation: pass --yes when not in a terminal")
+    except UsageError as exc:
+        return _usage_failure(exc, args.json, out)
+    registration = registrations[0]
+    if not args.yes:
+        from .engine import plan
+
+        print("About to remove:\n" + "\n".join(publisher_lines(plan(registration))[1:]), file=sys.stderr)
+        if input("Remove this publisher? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("Nothing removed.", file=sys.stderr)
+            return EXIT_FAILED
+    credentials = credentials_from(args, dict(os.environ), _interactive())
+    with engine(registration.index, credentials, **_engine_kwargs(args)) as eng:
+        result = eng.remove(registration)
     print(json_line(result) if args.json else text(result), file=out)
     return result.exit_code
 
@@ -186,12 +304,9 @@ def run_add(args: argparse.Namespace, out: TextIO) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    out = sys.stdout
+    commands = {"add": run_add, "list": run_list, "remove": run_remove}
     try:
-        if args.command == "add":
-            return run_add(args, out)
+        return commands[args.command](args, sys.stdout)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    parser.error(f"unknown command {args.command!r}")
-    return EXIT_USAGE

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from .inputs import Default
-from .models import Result, Status
+from .models import Place, Result, Status
+from .publishers import to_dict
+
+if TYPE_CHECKING:
+    from .web.pages import Row
 
 SYMBOL = {
     Status.REGISTERED: "✓ registered",
@@ -48,3 +53,47 @@ def text(result: Result) -> str:
 
 def json_line(result: Result) -> str:
     return json.dumps(result.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def summary_table(results: list[Result]) -> str:
+    """One line per registration, for batches."""
+    width = max(len("project"), *(len(r.registration.normalized_project) for r in results))
+    lines = [f"{'project':<{width}}  {'index':<22} status"]
+    for r in results:
+        reg = r.registration
+        status = r.status.value + (f" ({r.reason})" if r.reason else "")
+        lines.append(f"{reg.normalized_project:<{width}}  {reg.index.host:<22} {status}")
+    failed = sum(1 for r in results if not r.status.ok)
+    lines.append(f"{len(results) - failed} ok, {failed} failed")
+    return "\n".join(lines)
+
+
+def _details(row: Row) -> str:
+    return ", ".join(f"{k}={v or '(any)'}" for k, v in row.publisher.form_fields().items())
+
+
+def rows_table(place: Place, pending: bool, rows: list[Row]) -> str:
+    where = f"pending publishers on {place.index.host}" if pending else (
+        f"publishers of {place.normalized_project!r} on {place.index.host}"
+    )
+    if not rows:
+        return f"No {where}."
+    lines = [f"{len(rows)} {where}:"]
+    for row in rows:
+        name = f"{row.project_name}  " if pending else ""
+        lines.append(f"  {name}{row.publisher.title:<11} {_details(row)}  [id {row.publisher_id}]")
+    return "\n".join(lines)
+
+
+def rows_json(place: Place, pending: bool, rows: list[Row]) -> dict[str, object]:
+    return {
+        "status": "ok",
+        "index": place.index.url,
+        "project": place.normalized_project if not pending else None,
+        "pending": pending,
+        "organization": place.organization or None,
+        "publishers": [
+            {"id": r.publisher_id, **({"project": r.project_name} if pending else {}), **to_dict(r.publisher)}
+            for r in rows
+        ],
+    }
