@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -37,6 +35,8 @@ class RepoContext:
         return self.env.get("GITHUB_ACTIONS") == "true"
 
     def pyproject_name(self) -> str | None:
+        import tomllib
+
         path = self.cwd / "pyproject.toml"
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -47,6 +47,8 @@ class RepoContext:
 
     def git_remote(self) -> tuple[str, str] | None:
         """Owner and repository of ``origin`` (https, ssh and scp-like forms)."""
+        import subprocess
+
         try:
             proc = subprocess.run(
                 ["git", "remote", "get-url", "origin"],  # noqa: S607 - git from PATH, as the user runs it
