@@ -8,11 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from packaging.utils import canonicalize_name
-
 from .indexes import Index
 from .publishers import Publisher, to_dict
 from .secret import Secret
+from .validation import normalize
 
 
 class Status(StrEnum):
@@ -47,7 +46,7 @@ class Place:
 
     @property
     def normalized_project(self) -> str:
-        return canonicalize_name(self.project)
+        return normalize(self.project)
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ class Registration:
 
     @property
     def normalized_project(self) -> str:
-        return canonicalize_name(self.project)
+        return normalize(self.project)
 
     @property
     def place(self) -> Place:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
-
-from packaging.utils import canonicalize_name
+from functools import cache
 
 from .errors import UsageError
 from .publishers import (
@@ -35,8 +34,21 @@ PROJECT_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])\Z", re.I
 # A pragmatic version of wtforms' Email(): one @, a dotted domain, no spaces.
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
-# Warehouse's STDLIB_PROHIBITED is the canonicalised stdlib module names.
-STDLIB_NAMES = frozenset(canonicalize_name(name) for name in sys.stdlib_module_names)
+
+
+@cache
+def stdlib_names() -> frozenset[str]:
+    """Warehouse's STDLIB_PROHIBITED: the canonicalised stdlib module names."""
+    from packaging.utils import canonicalize_name
+
+    return frozenset(canonicalize_name(name) for name in sys.stdlib_module_names)
+
+
+def normalize(name: str) -> str:
+    """PEP 503 normalisation, by ``packaging`` (imported on first use: it is slow to import)."""
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(name)
 
 
 def _fail(field: str, message: str) -> UsageError:
@@ -157,7 +169,7 @@ def validate_project_name(name: str, *, pending: bool) -> str:
         raise _fail("project", "Specify project name")
     if not PROJECT_NAME_RE.match(name):
         raise _fail("project", "Invalid project name")
-    if pending and canonicalize_name(name) in STDLIB_NAMES:
+    if pending and normalize(name) in stdlib_names():
         raise _fail(
             "project",
             "This project name isn't allowed (conflict with the Python standard library module name)",

@@ -1,0 +1,145 @@
+"""Benchmarks: request counts per registration and start-up cost, in one run.
+
+    python benchmarks/run.py            # from the repository root, with the test extras installed
+
+Request counts come from the fake Warehouse's request log (real HTTP on
+127.0.0.1), so they are exact, not timings. Start-up times are medians of
+repeated subprocess runs, reported as ratios to ``python -c pass`` measured in
+the same run, so a slow or busy machine shifts both sides alike.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pypi_trusted_publisher.engine import Engine  # noqa: E402
+from pypi_trusted_publisher.indexes import resolve_index  # noqa: E402
+from pypi_trusted_publisher.models import Credentials, Registration, Status, Target  # noqa: E402
+from pypi_trusted_publisher.publishers import GitHubPublisher  # noqa: E402
+from pypi_trusted_publisher.secret import Secret  # noqa: E402
+from tests.fake_warehouse import FakeWarehouse  # noqa: E402
+
+PASSWORD = "bench-password"
+SECRET = "JBSWY3DPEHPK3PXP"
+RUNS = 21
+
+
+def warehouse() -> FakeWarehouse:
+    wh = FakeWarehouse()
+    wh.add_user("dana", password=PASSWORD, totp_secret=SECRET, email="dana@example.com")
+    for n in range(12):
+        wh.add_project(f"owned-{n}", owners=("dana",))
+    wh.github_owners = {"octo-org": 1001}
+    wh.start()
+    return wh
+
+
+def registration(wh: FakeWarehouse, project: str, target: Target) -> Registration:
+    return Registration(
+        resolve_index(wh.url), project, GitHubPublisher("octo-org", project, "release.yml", "pypi"), target
+    )
+
+
+def counted(wh: FakeWarehouse, projects: list[str], target: Target) -> list[int]:
+    """Requests for each registration of ``projects`` in one session."""
+    credentials = Credentials("dana", Secret(PASSWORD), Secret(SECRET))
+    engine = Engine(resolve_index(wh.url), credentials, timeout=10)
+    counts = []
+    try:
+        for project in projects:
+            before = len(wh.requests)
+            result = engine.register(registration(wh, project, target))
+            if result.status is not Status.REGISTERED:
+                raise SystemExit(f"benchmark registration failed: {result.message}")
+            counts.append(len(wh.requests) - before)
+    finally:
+        engine.close()
+    return counts
+
+
+def median_seconds(command: list[str], env: dict[str, str]) -> float:
+    samples = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def action_distributions() -> int:
+    path = ROOT / "requirements" / "action.txt"
+    if not path.exists():
+        return -1
+    names = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", path.read_text(), flags=re.MULTILINE)
+    return len(set(names)) + 1  # + this package itself
+
+
+def main() -> int:
+    wh = warehouse()
+    # Each scenario gets a fresh user session: separate warehouses keep logins apart (§14: one login a second).
+    try:
+        existing = counted(wh, ["owned-0", "owned-1", "owned-2"], Target.PROJECT)
+    finally:
+        wh.stop()
+    wh = warehouse()
+    try:
+        auto_project = counted(wh, ["owned-3"], Target.AUTO)
+    finally:
+        wh.stop()
+    wh = warehouse()
+    try:
+        pending = counted(wh, ["new-a", "new-b", "new-c"], Target.PENDING)
+    finally:
+        wh.stop()
+    wh = warehouse()
+    try:
+        auto_pending = counted(wh, ["new-d"], Target.AUTO)
+    finally:
+        wh.stop()
+    wh = warehouse()
+    try:
+        bulk = counted(wh, [f"owned-{n}" for n in range(2, 12)], Target.PROJECT)
+    finally:
+        wh.stop()
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=False,
+                       stdout=subprocess.DEVNULL)
+        bare = median_seconds([sys.executable, "-c", "pass"], env)
+        imported = median_seconds([sys.executable, "-c", "import pypi_trusted_publisher.cli"], env)
+        dry = median_seconds(
+            [sys.executable, "-m", "pypi_trusted_publisher", "add", "--dry-run", "--project", "bench",
+             "--owner", "octo", "--repo", "bench", "--workflow", "release.yml"],
+            {**env, "HOME": tmp},
+        )
+
+    print("requests per registration (fake Warehouse, real HTTP on 127.0.0.1)")
+    print(f"  existing project, fresh login (--existing):       {existing[0]}")
+    print(f"  existing project, kind found out (auto):          {auto_project[0]}")
+    print(f"  pending publisher, fresh login (--pending):        {pending[0]}")
+    print(f"  pending publisher, kind found out (auto):          {auto_pending[0]}")
+    print(f"  each further project in the same session:         {existing[1:]} (existing), {pending[1:]} (pending)")
+    print(f"  bulk: 10 projects in one session:                 {sum(bulk)} = {bulk[0]} + "
+          f"{' + '.join(map(str, bulk[1:]))}")
+    print("start-up (medians of {} runs)".format(RUNS))
+    print(f"  python -c pass:                                    {bare * 1000:.1f} ms")
+    print(f"  import pypi_trusted_publisher.cli:                 {imported * 1000:.1f} ms "
+          f"({imported / bare:.1f}x)")
+    print(f"  add --dry-run:                                     {dry * 1000:.1f} ms ({dry / bare:.1f}x)")
+    print(f"runtime distributions the action installs:          {action_distributions()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
