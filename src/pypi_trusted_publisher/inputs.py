@@ -7,7 +7,9 @@ local validation. Nothing here touches the network.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from .context import RepoContext
 from .errors import UsageError
@@ -76,11 +78,15 @@ class _Resolver:
         self.defaults: list[Default] = []
         self.warnings: list[str] = []
 
-    def pick(self, name: str, given: str | None, *candidates: tuple[str | None, str]) -> str:
-        """The given value, else the first candidate that has one (recorded)."""
+    def pick(self, name: str, given: str | None, *candidates: Callable[[], tuple[str | None, str]]) -> str:
+        """The given value, else the first candidate's value (recorded with its source).
+
+        Candidates are callables so that a given value costs no file read or git call.
+        """
         if given is not None:
             return given.strip() if name != "environment" else given
-        for value, source in candidates:
+        for candidate in candidates:
+            value, source = candidate()
             if value:
                 self.defaults.append(Default(name, value, source))
                 return value
@@ -88,27 +94,33 @@ class _Resolver:
 
     def project(self) -> str:
         return self.pick(
-            "project", self.options.project, (self.context.pyproject_name(), "pyproject.toml [project].name")
+            "project", self.options.project, lambda: (self.context.pyproject_name(), "pyproject.toml [project].name")
         )
+
+    def owner_repo(self) -> tuple[str, str, str]:
+        """Owner, repository and their source: GITHUB_* in Actions, else the git remote."""
+        ctx = self.context
+        if ctx.in_github_actions and (found := ctx.github_repository()):
+            return (*found, "GITHUB_REPOSITORY")
+        if remote := ctx.git_remote():
+            return (*remote, "git remote origin")
+        return ("", "", "")
 
     def github(self, environment: str) -> GitHubPublisher:
         ctx, opts = self.context, self.options
-        actions = ctx.github_repository() if ctx.in_github_actions else None
-        remote = None if actions else ctx.git_remote()
-        owner_repo = actions or remote
-        source = "GITHUB_REPOSITORY" if actions else "git remote origin"
-        owner = self.pick("owner", opts.owner, (owner_repo and owner_repo[0], source))
-        repository = self.pick("repository", opts.repository, (owner_repo and owner_repo[1], source))
+        found = cache(self.owner_repo)
+        owner = self.pick("owner", opts.owner, lambda: (found()[0], found()[2]))
+        repository = self.pick("repository", opts.repository, lambda: (found()[1], found()[2]))
         running = ctx.running_workflow() if ctx.in_github_actions else None
-        publishing = ctx.publishing_workflow()
+        publishing = cache(ctx.publishing_workflow)
         workflow = self.pick(
             "workflow",
             opts.workflow,
-            (publishing, "the workflow that uses pypa/gh-action-pypi-publish"),
-            (running, "GITHUB_WORKFLOW_REF"),
-            ("release.yml", "built-in default"),
+            lambda: (publishing(), "the workflow that uses pypa/gh-action-pypi-publish"),
+            lambda: (running, "GITHUB_WORKFLOW_REF"),
+            lambda: ("release.yml", "built-in default"),
         )
-        if opts.workflow is None and workflow == running and workflow != publishing:
+        if opts.workflow is None and workflow == running and workflow != publishing():
             self.warnings.append(
                 f"The workflow defaulted to {workflow!r}, the workflow running now. A bootstrap "
                 "workflow normally registers the *release* workflow: pass its filename explicitly."
@@ -121,7 +133,7 @@ class _Resolver:
             namespace=(opts.namespace or "").strip(),
             project=(opts.gitlab_project or "").strip(),
             workflow_filepath=self.pick(
-                "workflow-path", opts.workflow_path, (".gitlab-ci.yml", "built-in default")
+                "workflow-path", opts.workflow_path, lambda: (".gitlab-ci.yml", "built-in default")
             ),
             environment=environment,
             issuer_url=(opts.issuer_url or GITLAB_ISSUER).strip(),
@@ -136,9 +148,7 @@ class _Resolver:
             )
         opts = self.options
         if kind in ("github", "gitlab"):
-            environment = self.pick(
-                "environment", opts.environment, (default_environment, "index default")
-            )
+            environment = self.pick("environment", opts.environment, lambda: (default_environment, "index default"))
             return self.github(environment) if kind == "github" else self.gitlab(environment)
         if kind == "google":
             return GooglePublisher((opts.email or "").strip(), (opts.sub or "").strip())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
+from ..errors import RegistrationFailed
 from ..publishers import (
     GITLAB_ISSUER,
     ActiveStatePublisher,
@@ -39,8 +40,11 @@ class Row:
     project_name: str = ""  # pending listings only
 
 
-class UnexpectedPage(Exception):
-    """Warehouse answered with markup we do not understand."""
+class UnexpectedPage(RegistrationFailed):
+    """Warehouse answered with markup we do not understand: stop, never guess."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("unexpected-page", f"Unexpected page from the index ({detail}); Warehouse may have changed.")
 
 
 def _text(node: Node | None) -> str:

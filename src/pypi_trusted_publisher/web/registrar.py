@@ -157,7 +157,7 @@ class WebRegistrar:
         if pending:
             ours["project_name"] = registration.project
         if not page.has_form(form_id):
-            if page.csrf_token() and any(page.has_form(f"{p}-publisher-form") for p in ("github", "google")):
+            if any(page.has_form(f"{p}-publisher-form") for p in ("github", "google")):
                 raise RegistrationFailed(
                     "provider-disabled",
                     f"{publisher.title}-based trusted publishing is disabled on {registration.index.host} "

@@ -78,7 +78,7 @@ class TotpSource:
             return pyotp.TOTP(self.secret.replace(" ", "").upper()).at(self.clock())
         except (ValueError, TypeError):
             raise RegistrationFailed(
-                "bad-totp-secret", "PYPI_TOTP_SECRET is not a valid base32 TOTP secret."
+                "bad-totp-secret", "PYPI_TOTP_SECRET is not a valid base32 TOTP secret (PyPI's are 32 characters)."
             ) from None
 
 

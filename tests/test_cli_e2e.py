@@ -1,0 +1,359 @@
+"""The installed CLI, run as a subprocess against the fake Warehouse (real HTTP on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
+
+from pypi_trusted_publisher.publishers import (
+    ActiveStatePublisher,
+    GitHubPublisher,
+    GitLabPublisher,
+    GooglePublisher,
+)
+
+SCRIPT = Path(sys.executable).with_name("pypi-trusted-publisher")
+GH = ["--owner", "octo-org", "--repo", "my-pkg", "--workflow", "release.yml", "--environment", "pypi"]
+
+
+def run(wh: FakeWarehouse | None, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+    """Run the CLI with --json; return (exit code, parsed JSON lines, stderr)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("PYPI_", "GITHUB_"))}
+    base.update(
+        {"PYPI_USERNAME": DEFAULT_USERNAME, "PYPI_PASSWORD": DEFAULT_PASSWORD, "PYPI_TOTP_SECRET": DEFAULT_TOTP_SECRET}
+    )
+    base.update(env or {})
+    command = [str(SCRIPT) if SCRIPT.exists() else sys.executable, *([] if SCRIPT.exists() else ["-m",
+               "pypi_trusted_publisher"])]
+    index = ["--index", wh.url] if wh is not None else []
+    proc = subprocess.run(
+        [*command, *args, *index, "--json", "--timeout", "5"],
+        env=base, cwd=cwd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    return proc.returncode, lines, proc.stderr
+
+
+@pytest.fixture
+def wh(warehouse: FakeWarehouse) -> FakeWarehouse:
+    warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME], has_releases=True)
+    warehouse.github_owners = {"octo-org": 1001}
+    return warehouse
+
+
+def posts(wh: FakeWarehouse, path_part: str = "publishing") -> int:
+    return sum(1 for r in wh.requests if r.method == "POST" and path_part in r.path)
+
+
+def test_project_publisher_registered(wh):
+    code, [result], _ = run(wh, "add", "--project", "My_Pkg", *GH)
+    assert code == 0, result
+    assert result["status"] == "registered" and result["pending"] is False
+    assert result["project"] == "my-pkg" and result["method"] == "web"
+    assert result["publisher"] == {"kind": "github", "owner": "octo-org", "repository": "my-pkg",
+                                   "workflow_filename": "release.yml", "environment": "pypi"}
+    assert result["manage_url"] == f"{wh.url}/manage/project/my-pkg/settings/publishing/"
+    assert [r.publisher for r in wh.projects["my-pkg"].publishers] == [
+        GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi")
+    ]
+    assert posts(wh) == 1
+
+
+def test_pending_publisher_when_project_missing(wh):
+    code, [result], _ = run(wh, "add", "--project", "brand-new", *GH)
+    assert code == 0, result
+    assert result["status"] == "registered" and result["pending"] is True
+    assert result["manage_url"] == f"{wh.url}/manage/account/publishing/"
+    (record,) = wh.pending_publishers
+    assert record.project_name == "brand-new" and record.added_by == DEFAULT_USERNAME
+
+
+def test_existing_publisher_is_exists_without_post(wh):
+    wh.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"))
+    code, [result], _ = run(wh, "add", "--project", "my-pkg", *GH[:-2], "--environment", "PyPI")
+    assert code == 0 and result["status"] == "exists"
+    assert posts(wh) == 0
+
+
+def test_existing_pending_is_exists(wh):
+    wh.add_pending_publisher(
+        "brand-new", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"), added_by=DEFAULT_USERNAME
+    )
+    code, [result], _ = run(wh, "add", "--pending", "--project", "Brand.New", *GH)
+    assert code == 0 and result["status"] == "exists" and result["pending"] is True
+    assert posts(wh) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--provider", "gitlab", "--namespace", "octo-group", "--gitlab-project", "my-pkg",
+          "--workflow-path", "ci/release.yml", "--environment", "Prod"],
+         GitLabPublisher("octo-group", "my-pkg", "ci/release.yml", "Prod", "https://gitlab.com")),
+        (["--provider", "google", "--email", "ci@my-pkg.iam.gserviceaccount.com"],
+         GooglePublisher("ci@my-pkg.iam.gserviceaccount.com", "")),
+        (["--provider", "activestate", "--activestate-org", "octo-state", "--activestate-project", "my-pkg",
+          "--actor", "octo-actor"],
+         ActiveStatePublisher("octo-state", "my-pkg", "octo-actor")),
+    ],
+)
+@pytest.mark.parametrize("pending", [False, True])
+def test_other_kinds(wh, args, expected, pending):
+    wh.activestate_orgs = {"octo-state"}
+    wh.activestate_actors = {"octo-actor": "11111111-2222-3333-4444-555555555555"}
+    project = "brand-new" if pending else "my-pkg"
+    code, [result], err = run(wh, "add", "--project", project, *args)
+    assert code == 0, (result, err)
+    assert result["status"] == "registered" and result["pending"] is pending
+    stored = [p.publisher for p in wh.pending_publishers] if pending else [
+        p.publisher for p in wh.projects["my-pkg"].publishers
+    ]
+    assert len(stored) == 1 and stored[0].kind == expected.kind
+    assert stored[0].identity() == expected.identity()
+
+
+def test_organization_pending_publisher(wh):
+    wh.add_organization("octo-org", owners=[DEFAULT_USERNAME])
+    code, [result], _ = run(wh, "add", "--organization", "octo-org", "--project", "org-new", *GH)
+    assert code == 0 and result["status"] == "registered" and result["organization"] == "octo-org"
+    assert result["manage_url"].endswith("/manage/organization/octo-org/publishing/")
+    (record,) = wh.pending_publishers
+    assert record.organization == "octo-org"
+
+
+def test_organization_duplicate_is_verified_not_trusted(wh):
+    """The organization page answers a duplicate config with a silent 303 (§3c): we must say failed."""
+    wh.add_organization("octo-org", owners=[DEFAULT_USERNAME])
+    wh.add_pending_publisher(
+        "other-name", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"), added_by="someone-else"
+    )
+    code, [result], _ = run(wh, "add", "--organization", "octo-org", "--project", "org-new", *GH)
+    assert code == 1 and result["status"] == "failed"
+    assert result["reason"] in ("not-verified", "already-registered-elsewhere", "pending-other-name")
+
+
+def test_dry_run_makes_no_request(wh):
+    code, [result], _ = run(wh, "add", "--dry-run", "--project", "my-pkg", *GH)
+    assert code == 0 and result["status"] == "dry-run"
+    assert result["manual_url"].startswith(f"{wh.url}/manage/project/my-pkg/settings/publishing/?provider=github")
+    assert wh.requests == []
+
+
+def test_defaults_from_the_repository(wh, tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "My.Pkg"\n')
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin", "https://github.com/octo-org/my-pkg.git"],
+                   check=True)
+    code, [result], err = run(wh, "add", "--dry-run", cwd=tmp_path)
+    assert code == 0
+    assert result["project"] == "my-pkg"
+    assert result["publisher"]["owner"] == "octo-org" and result["publisher"]["workflow_filename"] == "release.yml"
+    assert "owner = octo-org (from git remote origin)" in err
+
+
+def test_bad_input_exits_2_before_any_request(wh):
+    code, [result], err = run(wh, "add", "--project", "my-pkg", *GH[:4], "--workflow", ".github/workflows/r.yml")
+    assert code == 2 and result["reason"] == "invalid-input" and result["field"] == "workflow"
+    assert "Workflow filename must be a filename only, without directories" in err
+    assert "Traceback" not in err and wh.requests == []
+
+
+def test_plain_http_index_refused():
+    code, [result], err = run(None, "add", "--index", "http://pypi.example.org", "--project", "x", *GH)
+    assert code == 2 and "https" in result["message"]
+
+
+# --- failures: each is exit 1 with a reason, a message and the manual link -----------------------
+
+
+def failure(wh, *args, env=None):
+    code, [result], err = run(wh, "add", *args, env=env)
+    assert code == 1, result
+    assert result["status"] == "failed" and result["manual_url"].startswith(wh.url)
+    assert "Traceback" not in err
+    return result
+
+
+def test_wrong_password(wh):
+    result = failure(wh, "--project", "my-pkg", *GH, env={"PYPI_PASSWORD": "nope"})
+    assert result["reason"] == "wrong-password" and "The password is invalid" in result["message"]
+    assert "provider=github" in result["manual_url"]
+
+
+def test_locked_out(wh):
+    for _ in range(10):
+        failure(wh, "--project", "my-pkg", *GH, env={"PYPI_PASSWORD": "nope"})
+    result = failure(wh, "--project", "my-pkg", *GH)
+    assert result["reason"] == "locked-out" and "locked out" in result["message"]
+
+
+def test_wrong_totp_secret_sends_at_most_two_codes(wh):
+    result = failure(wh, "--project", "my-pkg", *GH, env={"PYPI_TOTP_CODE": "", "PYPI_TOTP_SECRET": "A" * 32})
+    assert result["reason"] == "totp-invalid"
+    assert sum(1 for r in wh.requests if r.method == "POST" and "two-factor" in r.path) <= 2
+
+
+def test_one_time_code_is_tried_once(wh):
+    result = failure(wh, "--project", "my-pkg", *GH, "--totp-code", "000000", env={"PYPI_TOTP_SECRET": ""})
+    assert result["reason"] == "totp-invalid"
+    assert sum(1 for r in wh.requests if r.method == "POST" and "two-factor" in r.path) == 1
+
+
+def test_missing_credentials_gives_the_link(wh):
+    code, [result], _ = run(wh, "add", "--project", "my-pkg", *GH, env={"PYPI_USERNAME": "", "PYPI_PASSWORD": ""})
+    assert code == 1 and result["reason"] == "no-credentials" and result["method"] == "link"
+    assert "provider=github" in result["manual_url"] and wh.requests == []
+
+
+def test_new_ip_needs_confirmation(wh):
+    wh.users[DEFAULT_USERNAME].confirmed_ips.clear()
+    code, [result], _ = run(wh, "add", "--project", "my-pkg", *GH)
+    assert code == 1 and result["status"] == "needs-confirmation" and result["reason"] == "new-ip"
+    assert len(wh.outbox) == 1 and posts(wh) == 0
+
+
+def test_not_owner(wh):
+    wh.add_project("theirs", owners=["someone"], maintainers=[DEFAULT_USERNAME])
+    result = failure(wh, "--project", "theirs", *GH)
+    assert result["reason"] == "not-owner" and "provider=github" in result["manual_url"]
+
+
+def test_existing_flag_on_missing_project(wh):
+    result = failure(wh, "--existing", "--project", "nope-missing", *GH)
+    assert result["reason"] == "project-missing" and "--pending" in result["message"]
+
+
+def test_pending_limit_checked_before_posting(wh):
+    for n in range(3):
+        wh.add_pending_publisher(
+            f"p{n}", GitHubPublisher("octo-org", f"r{n}", "release.yml", "pypi"), added_by=DEFAULT_USERNAME
+        )
+    result = failure(wh, "--pending", "--project", "fourth", *GH)
+    assert result["reason"] == "pending-limit" and result["pending"] is True
+    assert result["manual_url"] == f"{wh.url}/manage/account/publishing/" and result["manual_steps"]
+    assert posts(wh) == 0
+
+
+def test_pending_same_config_other_user(wh):
+    wh.add_pending_publisher(
+        "other-name", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"), added_by="someone-else"
+    )
+    result = failure(wh, "--pending", "--project", "brand-new", *GH)
+    assert result["reason"] == "pending-other-name"
+
+
+def test_pending_name_exists(wh):
+    wh.add_project("taken", owners=["someone"])
+    assert failure(wh, "--pending", "--project", "taken", *GH)["reason"] == "project-exists"
+    wh.add_project("fl0w-kit", owners=["someone"])
+    assert failure(wh, "--pending", "--project", "FLOW.KIT", *GH)["reason"] == "name-too-similar"
+
+
+def test_own_existing_name_points_to_project_page(wh):
+    result = failure(wh, "--pending", "--project", "my-pkg", *GH)
+    assert result["reason"] == "project-exists-owner" and result["pending"] is False
+    assert "provider=github" in result["manual_url"]
+
+
+def test_stdlib_name_refused_after_auto_finds_no_project(wh):
+    result = failure(wh, "--project", "asyncio", *GH)
+    assert result["reason"] == "name-not-allowed" and "standard library" in result["message"]
+    assert posts(wh) == 0
+
+
+def test_unknown_github_owner(wh):
+    result = failure(wh, "--project", "my-pkg", "--owner", "nosuch-owner", *GH[2:])
+    assert result["reason"] == "unknown-owner" and "Unknown GitHub user or organization." in result["message"]
+
+
+def test_registration_rate_limit(wh):
+    wh.registration_limit = 0
+    result = failure(wh, "--project", "my-pkg", *GH)
+    assert result["reason"] == "rate-limited" and result["retry_after"] == wh.registration_retry_after
+
+
+def test_provider_disabled_detected_without_post(wh):
+    wh.disabled_providers = {"gitlab"}
+    result = failure(wh, "--project", "my-pkg", "--provider", "gitlab", "--namespace", "grp",
+                     "--gitlab-project", "proj")
+    assert result["reason"] == "provider-disabled" and posts(wh) == 0
+
+
+def test_unexpected_page(wh):
+    wh.fail_next("GET", "/manage/project/my-pkg/settings/publishing/", status=200,
+                 body="<html><body>Down for maintenance</body></html>", times=3)
+    result = failure(wh, "--project", "my-pkg", *GH)
+    assert result["reason"] == "unexpected-page" and posts(wh) == 0
+
+
+def test_server_errors_end_cleanly(wh):
+    wh.fail_next("GET", "/account/login/", status=503, times=5)
+    result = failure(wh, "--project", "my-pkg", *GH)
+    assert result["reason"] == "unexpected-response" and "503" in result["message"]
+
+
+# --- several projects, indexes, list and remove ---------------------------------------------------
+
+
+def test_batch_one_login_and_continue_past_failure(wh):
+    wh.add_project("second", owners=[DEFAULT_USERNAME])
+    wh.add_project("theirs", owners=["someone"])
+    code, results, _ = run(wh, "add", "--project", "my-pkg", "--project", "theirs", "--project", "second", *GH)
+    assert code == 1
+    assert [r["status"] for r in results] == ["registered", "failed", "registered"]
+    assert sum(1 for r in wh.requests if r.method == "POST" and r.path == "/account/login/") == 1
+
+
+def test_batch_config_file(wh, tmp_path):
+    wh.add_project("second", owners=[DEFAULT_USERNAME])
+    config = tmp_path / "publishers.toml"
+    config.write_text(
+        '[defaults]\nowner = "octo-org"\nworkflow = "release.yml"\n\n'
+        '[[publisher]]\nproject = "my-pkg"\nrepository = "my-pkg"\n\n'
+        '[[publisher]]\nproject = "second"\nrepository = "second"\nenvironment = "release"\n'
+    )
+    code, results, _ = run(wh, "add", "--config", str(config))
+    assert code == 0 and [r["status"] for r in results] == ["registered", "registered"]
+    assert wh.projects["second"].publishers[0].publisher.environment == "release"
+
+
+def test_batch_plan_over_pending_limit_refused_up_front(wh):
+    args = [a for n in range(4) for a in ("--project", f"new-{n}")]
+    code, [result], _ = run(wh, "add", "--pending", *args, *GH)
+    assert code == 2 and "exceed PyPI's limit of 3" in result["message"]
+    assert wh.requests == []
+
+
+def test_list_and_remove(wh):
+    wh.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"))
+    wh.add_publisher("my-pkg", GooglePublisher("ci@x.iam.gserviceaccount.com"))
+    code, [listing], _ = run(wh, "list", "--project", "my-pkg")
+    assert code == 0 and [p["kind"] for p in listing["publishers"]] == ["github", "google"]
+    code, [result], _ = run(wh, "remove", "--project", "my-pkg", "--yes", *GH)
+    assert code == 0 and result["status"] == "removed"
+    assert [p.publisher.kind for p in wh.projects["my-pkg"].publishers] == ["google"]
+
+
+def test_remove_missing_is_non_destructive(wh):
+    wh.add_publisher("my-pkg", GooglePublisher("ci@x.iam.gserviceaccount.com"))
+    code, [result], _ = run(wh, "remove", "--project", "my-pkg", "--yes", *GH)
+    assert code == 1 and result["reason"] == "not-found"
+    assert len(wh.projects["my-pkg"].publishers) == 1 and posts(wh) == 0
+
+
+def test_remove_needs_yes_without_terminal(wh):
+    code, [result], _ = run(wh, "remove", "--project", "my-pkg", *GH)
+    assert code == 2 and "--yes" in result["message"] and wh.requests == []
+
+
+def test_list_pending(wh):
+    wh.add_pending_publisher("brand-new", GooglePublisher("ci@x.iam.gserviceaccount.com"), added_by=DEFAULT_USERNAME)
+    code, [listing], _ = run(wh, "list", "--pending")
+    assert code == 0 and listing["pending"] is True
+    assert listing["publishers"][0]["project"] == "brand-new"
