@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
 
+from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
 from pypi_trusted_publisher.publishers import (
     ActiveStatePublisher,
     GitHubPublisher,
@@ -165,7 +165,7 @@ def test_bad_input_exits_2_before_any_request(wh):
 
 
 def test_plain_http_index_refused():
-    code, [result], err = run(None, "add", "--index", "http://pypi.example.org", "--project", "x", *GH)
+    code, [result], _ = run(None, "add", "--index", "http://pypi.example.org", "--project", "x", *GH)
     assert code == 2 and "https" in result["message"]
 
 
