@@ -1,0 +1,242 @@
+"""The engine in-process against the fake Warehouse, where tests need to steer time or the wire."""
+
+from __future__ import annotations
+
+import httpx
+import pyotp
+import pytest
+
+from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
+from pypi_trusted_publisher.confirm import ConfirmationRequest
+from pypi_trusted_publisher.engine import Engine, register
+from pypi_trusted_publisher.indexes import resolve_index
+from pypi_trusted_publisher.models import Credentials, Registration, Status, Target
+from pypi_trusted_publisher.publishers import GitHubPublisher
+from pypi_trusted_publisher.secret import Secret
+
+CREDENTIALS = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret(DEFAULT_TOTP_SECRET))
+
+
+class Clock:
+    """One clock for the fake and the client: sleeping moves it, nobody waits."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(warehouse: FakeWarehouse) -> Clock:
+    clock = Clock()
+    warehouse.clock = clock
+    warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME])
+    warehouse.add_project("second", owners=[DEFAULT_USERNAME])
+    warehouse.github_owners = {"octo-org": 1001}
+    return clock
+
+
+def reg(wh: FakeWarehouse, project: str = "my-pkg", target: Target = Target.AUTO) -> Registration:
+    return Registration(
+        resolve_index(wh.url), project, GitHubPublisher("octo-org", project, "release.yml", "pypi"), target
+    )
+
+
+def engine(wh: FakeWarehouse, clock: Clock, **kwargs) -> Engine:
+    return Engine(resolve_index(wh.url), kwargs.pop("credentials", CREDENTIALS), timeout=5, clock=clock,
+                  sleep=clock.sleep, **kwargs)
+
+
+def two_factor_posts(wh: FakeWarehouse) -> int:
+    return sum(1 for r in wh.requests if r.method == "POST" and r.path.startswith("/account/two-factor/"))
+
+
+def test_reused_code_waits_for_the_next_step_once(warehouse, clock):
+    warehouse.users[DEFAULT_USERNAME].last_totp_value = pyotp.TOTP(DEFAULT_TOTP_SECRET).at(clock())
+    eng = engine(warehouse, clock)
+    try:
+        result = eng.register(reg(warehouse))
+    finally:
+        eng.close()
+    assert result.status is Status.REGISTERED, result.message
+    assert two_factor_posts(warehouse) == 2
+    assert any(15 <= s <= 31 for s in clock.slept)
+
+
+def test_never_more_than_two_codes_and_no_lockout(warehouse, clock):
+    bad = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret("A" * 32))
+    for _ in range(2):  # two full runs: four failures, still under the 5-per-5-minutes lockout
+        clock.now += 1
+        result = register(reg(warehouse), bad, clock=clock, sleep=clock.sleep)
+        assert result.status is Status.FAILED and result.reason == "totp-invalid"
+    assert two_factor_posts(warehouse) == 4
+    result = register(reg(warehouse), CREDENTIALS, clock=clock, sleep=clock.sleep)
+    assert result.status is Status.REGISTERED
+
+
+class PastingUser:
+    """A terminal user who pastes the link from the e-mail."""
+
+    def __init__(self, wh: FakeWarehouse, link: str | None = None) -> None:
+        self.wh, self.link, self.asked = wh, link, 0
+
+    def confirm_link(self, request: ConfirmationRequest) -> Secret | None:
+        self.asked += 1
+        assert request.username == DEFAULT_USERNAME
+        return Secret(self.link or self.wh.outbox[-1].confirm_url)
+
+
+def test_new_ip_confirmed_with_the_pasted_link(warehouse, clock):
+    warehouse.users[DEFAULT_USERNAME].confirmed_ips.clear()
+    user = PastingUser(warehouse)
+    result = register(reg(warehouse), CREDENTIALS, confirmer=user, clock=clock, sleep=clock.sleep)
+    assert result.status is Status.REGISTERED, result.message
+    assert user.asked == 1 and "127.0.0.1" in warehouse.users[DEFAULT_USERNAME].confirmed_ips
+    assert warehouse.projects["my-pkg"].publishers
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["https://evil.example/account/confirm-login/?token=abc", "{url}/account/other/?token=abc", "{url}/account/confirm-login/"],
+)
+def test_foreign_confirm_links_are_never_opened(warehouse, clock, link):
+    warehouse.users[DEFAULT_USERNAME].confirmed_ips.clear()
+    user = PastingUser(warehouse, link.format(url=warehouse.url))
+    result = register(reg(warehouse), CREDENTIALS, confirmer=user, clock=clock, sleep=clock.sleep)
+    assert result.status is Status.FAILED and result.reason == "bad-confirm-link"
+    assert not any(r.path.startswith("/account/other") or "confirm-login/?" in r.path for r in warehouse.requests)
+
+
+def test_expired_confirm_link(warehouse, clock):
+    warehouse.users[DEFAULT_USERNAME].confirmed_ips.clear()
+
+    class Late(PastingUser):
+        def confirm_link(self, request):
+            link = super().confirm_link(request)
+            clock.now += 7 * 3600
+            return link
+
+    result = register(reg(warehouse), CREDENTIALS, confirmer=Late(warehouse), clock=clock, sleep=clock.sleep)
+    assert result.status is Status.FAILED and result.reason == "confirmation-failed"
+
+
+def test_reauthentication_between_registrations(warehouse, clock):
+    eng = engine(warehouse, clock)
+    try:
+        assert eng.register(reg(warehouse)).status is Status.REGISTERED
+        clock.now += 31 * 60
+        result = eng.register(reg(warehouse, "second"))
+    finally:
+        eng.close()
+    assert result.status is Status.REGISTERED, result.message
+    assert any(r.method == "POST" and r.path == "/account/reauthenticate/" for r in warehouse.requests)
+    assert sum(1 for r in warehouse.requests if r.path == "/account/login/" and r.method == "POST") == 1
+
+
+class ExpireBeforePost(httpx.HTTPTransport):
+    """Lets the reauth window lapse between reading the page and posting the form."""
+
+    def __init__(self, wh: FakeWarehouse) -> None:
+        super().__init__()
+        self.wh, self.done = wh, False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and "/publishing/" in request.url.path and not self.done:
+            self.done = True
+            self.wh.expire_reauth(DEFAULT_USERNAME)
+        return super().handle_request(request)
+
+
+def test_post_discarded_by_reauth_is_resubmitted_once(warehouse, clock):
+    eng = engine(warehouse, clock, transport=ExpireBeforePost(warehouse))
+    try:
+        result = eng.register(reg(warehouse))
+    finally:
+        eng.close()
+    assert result.status is Status.REGISTERED, result.message
+    publishing_posts = [r for r in warehouse.requests if r.method == "POST" and "/publishing/" in r.path]
+    assert len(publishing_posts) == 2 and len(warehouse.projects["my-pkg"].publishers) == 1
+
+
+def test_wrong_password_at_reauth(warehouse, clock):
+    eng = engine(warehouse, clock)
+    try:
+        assert eng.register(reg(warehouse)).status is Status.REGISTERED
+        warehouse.users[DEFAULT_USERNAME].password = "changed"
+        clock.now += 31 * 60
+        result = eng.register(reg(warehouse, "second"))
+    finally:
+        eng.close()
+    assert result.status is Status.FAILED and result.reason in ("reauth-failed", "logged-out")
+
+
+def test_dropped_post_is_not_repeated(warehouse, clock):
+    warehouse.fail_next("POST", "/manage/project/my-pkg/settings/publishing/", drop_connection=True)
+    result = register(reg(warehouse), CREDENTIALS, clock=clock, sleep=clock.sleep)
+    assert result.status is Status.FAILED and result.reason == "network"
+    posts = [r for r in warehouse.requests if r.method == "POST" and "/publishing/" in r.path]
+    assert len(posts) == 1
+    # The listing was re-read after the failure: the last request is a GET of the page.
+    assert warehouse.requests[-1].method == "GET" and warehouse.requests[-1].path.endswith("/publishing/")
+
+
+def test_two_logins_in_one_second_are_retried(warehouse, clock):
+    assert register(reg(warehouse), CREDENTIALS, clock=clock, sleep=clock.sleep).status is Status.REGISTERED
+    clock.now += 31  # a new TOTP step, same wall-clock second rule applies to the login token
+    warehouse.users[DEFAULT_USERNAME].last_login = clock.now + 0.5
+    result = register(reg(warehouse, "second"), CREDENTIALS, clock=clock, sleep=clock.sleep)
+    assert result.status is Status.REGISTERED, result.message
+    assert 1.0 in clock.slept
+
+
+def test_batch_session_costs_three_requests_per_further_project(warehouse, clock):
+    eng = engine(warehouse, clock)
+    try:
+        eng.register(reg(warehouse, target=Target.PROJECT))
+        before = len(warehouse.requests)
+        assert eng.register(reg(warehouse, "second", Target.PROJECT)).status is Status.REGISTERED
+    finally:
+        eng.close()
+    assert len(warehouse.requests) - before <= 3
+
+
+# --- the token API (contract §12) --------------------------------------------------------------
+
+
+def api_credentials(token: str = "pypi-test-token") -> Credentials:
+    return Credentials(api_token=Secret(token))
+
+
+def test_token_api_when_served(warehouse, clock):
+    warehouse.token_api = True
+    warehouse.add_api_token("pypi-test-token", DEFAULT_USERNAME)
+    result = register(reg(warehouse), api_credentials(), clock=clock, sleep=clock.sleep)
+    assert result.status is Status.REGISTERED and result.method == "api", result.message
+    again = register(reg(warehouse), api_credentials(), clock=clock, sleep=clock.sleep)
+    assert again.status is Status.EXISTS and again.method == "api"
+    assert not any(r.path.startswith("/account/login/") for r in warehouse.requests)
+
+
+def test_token_api_not_served_falls_back_to_web(warehouse, clock):
+    both = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret(DEFAULT_TOTP_SECRET),
+                       api_token=Secret("pypi-test-token"))
+    result = register(reg(warehouse), both, clock=clock, sleep=clock.sleep)
+    assert result.status is Status.REGISTERED and result.method == "web"
+
+
+def test_token_api_not_served_without_password_gives_the_link(warehouse, clock):
+    result = register(reg(warehouse), api_credentials(), clock=clock, sleep=clock.sleep)
+    assert result.status is Status.FAILED and result.reason == "api-not-served" and result.method == "link"
+    assert "no live API" in result.message and "provider=github" in result.manual_url
+
+
+def test_token_api_rejects_foreign_token(warehouse, clock):
+    warehouse.token_api = True
+    result = register(reg(warehouse), api_credentials("pypi-unknown"), clock=clock, sleep=clock.sleep)
+    assert result.status is Status.FAILED and result.reason == "token-rejected"
