@@ -103,7 +103,11 @@ def test_new_ip_confirmed_with_the_pasted_link(warehouse, clock):
 
 @pytest.mark.parametrize(
     "link",
-    ["https://evil.example/account/confirm-login/?token=abc", "{url}/account/other/?token=abc", "{url}/account/confirm-login/"],
+    [
+        "https://evil.example/account/confirm-login/?token=abc",
+        "{url}/account/other/?token=abc",
+        "{url}/account/confirm-login/",
+    ],
 )
 def test_foreign_confirm_links_are_never_opened(warehouse, clock, link):
     warehouse.users[DEFAULT_USERNAME].confirmed_ips.clear()
