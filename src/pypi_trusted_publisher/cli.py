@@ -13,13 +13,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
-from .errors import UsageError
+from .errors import RegistrationFailed, UsageError
 from .inputs import Options
 from .models import Credentials, Place, Registration, Result, Target
 from .secret import Secret
+
+if TYPE_CHECKING:
+    from .preflight import Report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -95,7 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", help="TOML file with [defaults] and [[publisher]] tables: many registrations, one login"
     )
     add.add_argument("--dry-run", action="store_true", help="show what would be registered; no network")
+    add.add_argument(
+        "--no-check", action="store_true", help="skip the preflight check of the release workflow afterwards"
+    )
     _add_access_arguments(add, methods=True)
+
+    check = commands.add_parser("check", help="compare a publisher with the release workflow in this checkout")
+    _add_publisher_arguments(check)
+    check.add_argument(
+        "--listed", action="store_true", help="check the publishers listed on the index for the project (logs in)"
+    )
+    check.add_argument(
+        "--oidc", action="store_true", help="in GitHub Actions: also compare this job's OIDC token claims"
+    )
+    _add_access_arguments(check, methods=False)
 
     listing = commands.add_parser("list", help="list the publishers of a project, or your pending ones")
     listing.add_argument("--index", default="pypi", help="pypi (default), testpypi, or an https:// URL")
@@ -231,20 +247,83 @@ def run_add(args: argparse.Namespace, out: TextIO) -> int:
 
         credentials = credentials_from(args, dict(os.environ), _interactive())
         results = register_many(registrations, credentials, method=args.method, **_engine_kwargs(args))
+    checks = {} if args.no_check else {id(r): preflight(r.registration, r.pending) for r in results if r.status.ok}
     if args.json:
+        from .preflight import render_json
+
         for result in results:
-            print(json_line(result), file=out)
+            report = checks.get(id(result))
+            print(json_line(result, check=render_json(report) if report else None), file=out)
     else:
-        print("\n\n".join(text(result) for result in results), file=out)
+        from .preflight import render_text
+
+        blocks = [text(r) + (f"\n\n{render_text(checks[id(r)])}" if id(r) in checks else "") for r in results]
+        print("\n\n".join(blocks), file=out)
         if len(results) > 1:
             print("\n" + summary_table(results), file=out)
     return max(result.exit_code for result in results)
 
 
+def preflight(registration: Registration, pending: bool) -> Report:
+    """The publish-time problems this checkout would hit with the registration's publisher."""
+    from .preflight import check_publisher
+
+    return check_publisher(
+        registration.publisher, index=registration.index, project=registration.project, pending=pending
+    )
+
+
+def run_check(args: argparse.Namespace, out: TextIO) -> int:
+    from .preflight import Report, check_oidc, render_json, render_text
+
+    try:
+        if args.listed:
+            registrations, reports = [], _listed_reports(args)
+        else:
+            registrations, _ = _resolve_all(args)
+            reports = [preflight(r, r.target is Target.PENDING) for r in registrations]
+    except UsageError as exc:
+        return _usage_failure(exc, args.json, out)
+    except RegistrationFailed as exc:
+        if args.json:
+            print(json.dumps({"status": "failed", "reason": exc.reason, "message": exc.message}), file=out)
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.oidc:
+        reports += [check_oidc(r.publisher, index=r.index, timeout=args.timeout) for r in registrations]
+    report = Report.combine(reports)
+    if args.json:
+        print(json.dumps(render_json(report), separators=(",", ":")), file=out)
+    else:
+        print(render_text(report), file=out)
+    return report.exit_code
+
+
+def _listed_reports(args: argparse.Namespace) -> list[Report]:
+    """Log in, read the project's (or pending) listing, and check every publisher on it."""
+    from .context import RepoContext
+    from .engine import engine
+    from .indexes import resolve_index
+    from .preflight import check_publisher
+
+    indexes = args.index or ["pypi"]
+    projects = args.project or [RepoContext().pyproject_name() or ""]
+    if len(indexes) != 1 or len(projects) != 1 or not (projects[0] or args.target is Target.PENDING):
+        raise UsageError("check --listed takes one --index and one --project (or --pending)")
+    index = resolve_index(indexes[0])
+    place = Place(index, projects[0], args.target or Target.PROJECT, args.organization)
+    credentials = credentials_from(args, dict(os.environ), _interactive())
+    with engine(index, credentials, **_engine_kwargs(args)) as eng:
+        pending, rows = eng.listing(place)
+    return [
+        check_publisher(row.publisher, index=index, project=row.project_name or place.project, pending=pending)
+        for row in rows
+    ]
+
+
 def run_list(args: argparse.Namespace, out: TextIO) -> int:
     from .context import RepoContext
     from .engine import engine
-    from .errors import RegistrationFailed
     from .indexes import resolve_index
     from .render import rows_json, rows_table
 
@@ -305,12 +384,15 @@ def run_remove(args: argparse.Namespace, out: TextIO) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    commands = {"add": run_add, "list": run_list, "remove": run_remove}
+    commands = {"add": run_add, "list": run_list, "remove": run_remove, "check": run_check}
     try:
         return commands[args.command](args, sys.stdout)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. piped into `head`: nothing left to say
+        sys.stderr.close()
+        return EXIT_FAILED
     except Exception as exc:  # a bug: report where, never the message (it could quote a secret)
         import traceback
 

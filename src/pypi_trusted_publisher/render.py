@@ -51,8 +51,10 @@ def text(result: Result) -> str:
     return "\n".join(lines)
 
 
-def json_line(result: Result) -> str:
-    return json.dumps(result.to_dict(), ensure_ascii=False, separators=(",", ":"))
+def json_line(result: Result, **extra: object) -> str:
+    data = result.to_dict()
+    data.update({key: value for key, value in extra.items() if value is not None})
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def summary_table(results: list[Result]) -> str:

@@ -1,0 +1,170 @@
+"""What the pre-flight check found, and the four ways to show it.
+
+One data shape (:class:`Finding`) feeds a terminal report, JSON for scripts,
+GitHub workflow-command annotations and a job-summary section, so every
+output says the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning", "notice"]
+# error: the publish will fail; warning: likely problem; notice: not checked.
+SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "notice": 2}
+MARKDOWN_ICON = {"error": "❌", "warning": "⚠️", "notice": "ℹ️"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: where it is, why it breaks publishing, and how to fix it."""
+
+    severity: Severity
+    code: str
+    message: str
+    fix: str
+    file: str = ""
+    line: int | None = None
+
+    @property
+    def where(self) -> str:
+        if not self.file:
+            return ""
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+@dataclass
+class Report:
+    """All findings for one or more publishers, errors first.
+
+    ``claims`` holds the OIDC claims seen by ``check --oidc`` (never the token).
+    """
+
+    findings: list[Finding] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+    claims: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unique = dict.fromkeys(self.findings)
+        self.findings = sorted(unique, key=lambda f: (SEVERITY_ORDER[f.severity], f.file, f.line or 0, f.code))
+
+    @classmethod
+    def combine(cls, reports: Iterable[Report]) -> Report:
+        """Merge reports (several publishers, or workflow + OIDC checks), dropping repeats."""
+        findings: list[Finding] = []
+        checked: list[str] = []
+        claims: dict[str, str] = {}
+        for report in reports:
+            findings += report.findings
+            checked += [c for c in report.checked if c not in checked]
+            claims = claims or report.claims
+        return cls(findings, checked, claims)
+
+    def count(self, severity: Severity) -> int:
+        return sum(f.severity == severity for f in self.findings)
+
+    @property
+    def has_errors(self) -> bool:
+        return self.count("error") > 0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.has_errors else 0
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _summary(report: Report) -> str:
+    return f"{_plural(report.count('error'), 'error')}, {_plural(report.count('warning'), 'warning')}"
+
+
+def render_text(report: Report) -> str:
+    """A compiler-style report: ``file:line: severity: message [code]`` then the fix."""
+    lines = [f"Checked {subject}" for subject in report.checked]
+    if lines:
+        lines.append("")
+    for f in report.findings:
+        prefix = f"{f.where}: " if f.where else ""
+        lines.append(f"{prefix}{f.severity}: {f.message} [{f.code}]")
+        lines.append(f"  fix: {f.fix}")
+    if report.claims:
+        lines += ["", "OIDC token claims (for debugging; MISSING when absent):"]
+        lines += [f"  * {name}: {value}" for name, value in report.claims.items()]
+    if report.findings or report.claims:
+        lines.append("")
+    lines.append(_summary(report) if report.findings else "No problems found.")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: Report) -> dict[str, object]:
+    data: dict[str, object] = {
+        "checked": list(report.checked),
+        "findings": [asdict(f) for f in report.findings],
+        "errors": report.count("error"),
+        "warnings": report.count("warning"),
+    }
+    if report.claims:
+        data["claims"] = dict(report.claims)
+    return data
+
+
+def escape_data(value: str) -> str:
+    """Escape a workflow-command message (GitHub's ``escapeData``)."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """Escape a workflow-command property value (GitHub's ``escapeProperty``)."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_annotations(report: Report) -> list[str]:
+    """One ``::error file=…,line=…,title=…::message`` command per finding."""
+    commands = []
+    for f in report.findings:
+        props = []
+        if f.file:
+            props.append(f"file={escape_property(f.file)}")
+            if f.line is not None:
+                props.append(f"line={f.line}")
+        props.append(f"title={escape_property(f'Trusted publishing: {f.code}')}")
+        message = escape_data(f"{f.message}\nFix: {f.fix}")
+        commands.append(f"::{f.severity} {','.join(props)}::{message}")
+    return commands
+
+
+def _cell(value: str) -> str:
+    # Workflow content reaches the job summary: keep it out of HTML and table syntax.
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("|", "\\|")
+        .replace("\r", "")
+        .replace("\n", "<br>")
+    )
+
+
+def render_markdown(report: Report) -> str:
+    """A section for ``$GITHUB_STEP_SUMMARY``."""
+    lines = ["### Trusted publishing check", ""]
+    lines += [f"Checked {_cell(subject)}  " for subject in report.checked]
+    if report.checked:
+        lines.append("")
+    if report.findings:
+        lines += ["| | Where | Problem | Fix |", "|---|---|---|---|"]
+        for f in report.findings:
+            where = f"`{_cell(f.where)}`" if f.where else ""
+            problem = f"{_cell(f.message)} (`{f.code}`)"
+            lines.append(f"| {MARKDOWN_ICON[f.severity]} {f.severity} | {where} | {problem} | {_cell(f.fix)} |")
+        lines += ["", f"**{_summary(report)}.**"]
+    else:
+        lines.append("✅ No problems found.")
+    if report.claims:
+        lines += ["", "OIDC token claims (for debugging only; `MISSING` when absent):", ""]
+        lines += [f"* `{name}`: `{_cell(value)}`" for name, value in report.claims.items()]
+    return "\n".join(lines) + "\n"
