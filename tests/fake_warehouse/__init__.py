@@ -1,0 +1,34 @@
+"""A fake Warehouse (PyPI) that serves the Trusted Publisher web flow for tests.
+
+See ``server.FakeWarehouse``; the markup lives in ``templates``.
+"""
+
+from .server import (
+    DEFAULT_EMAIL,
+    DEFAULT_PASSWORD,
+    DEFAULT_TOTP_SECRET,
+    DEFAULT_USERNAME,
+    Email,
+    FakeWarehouse,
+    Organization,
+    PendingPublisherRecord,
+    Project,
+    PublisherRecord,
+    RequestRecord,
+    User,
+)
+
+__all__ = [
+    "DEFAULT_EMAIL",
+    "DEFAULT_PASSWORD",
+    "DEFAULT_TOTP_SECRET",
+    "DEFAULT_USERNAME",
+    "Email",
+    "FakeWarehouse",
+    "Organization",
+    "PendingPublisherRecord",
+    "Project",
+    "PublisherRecord",
+    "RequestRecord",
+    "User",
+]

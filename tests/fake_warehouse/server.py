@@ -1,0 +1,2170 @@
+"""A strict stand-in for Warehouse's logged-in Trusted Publisher web flow.
+
+Why it exists: the client has to survive everything pypi.org does to a scripted browser
+(CSRF and Origin checks, 2FA with a one-time code that cannot be reused, new-device
+e-mail confirmation bound to an IP, re-authentication, predicate-based form dispatch,
+flash messages served from a separate endpoint, rate limits). Tests cannot use pypi.org,
+so this server enforces those rules as ``shared/warehouse-contract.md`` describes them
+(the numbers in comments are its sections), with Warehouse's exact messages and the
+processing order of Pyramid's view pipeline:
+
+    route -> context (project/organization lookup) -> view predicates (method and
+    request parameter names) -> CSRF/Origin -> permission -> re-authentication -> view
+
+A client that skips a step fails here as it would on the real site.
+
+Only the standard library is used for serving (one ``ThreadingHTTPServer`` on 127.0.0.1,
+in a daemon thread) plus ``pyotp`` for TOTP checks. All state sits behind one lock, so
+tests may inspect and change it between requests. Every time-dependent rule reads
+``FakeWarehouse.clock``, so tests move time instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import re
+import secrets
+import sys
+import threading
+import time
+import traceback
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus, cookies
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, NamedTuple, Self
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+
+import pyotp
+
+from pypi_trusted_publisher.publishers import (
+    ActiveStatePublisher,
+    GitHubPublisher,
+    GitLabPublisher,
+    GooglePublisher,
+    Publisher,
+)
+
+from . import templates as t
+
+# --- Settings and messages (Warehouse defaults, contract §1.8, §2, §6) -------------------------
+
+REAUTH_SECONDS = 30 * 60
+TWO_FACTOR_MAX_AGE = 300
+CONFIRM_LOGIN_MAX_AGE = 6 * 3600
+REMEMBER_DEVICE_SECONDS = 30 * 86400
+SESSION_MAX_AGE = 12 * 3600
+EMAIL_REPEAT_WINDOW = 15 * 60
+PENDING_LIMIT = 3
+REGISTRATION_WINDOW = 86400
+LOGIN_USER_LIMITS = ((10, 300.0),)
+LOGIN_IP_LIMITS = ((10, 300.0),)
+TWO_FACTOR_USER_LIMITS = ((5, 300.0), (20, 3600.0), (50, 86400.0))
+TWO_FACTOR_IP_LIMITS = ((10, 300.0), (50, 3600.0))
+PHISHABLE_METHODS = frozenset({"totp"})
+
+DEFAULT_USERNAME = "dana"
+DEFAULT_PASSWORD = "fake-warehouse-password"
+DEFAULT_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+DEFAULT_EMAIL = "dana@example.com"
+
+GITLAB_ISSUER = t.GITLAB_ISSUER
+LOGIN_EMAIL_SUBJECT = "[PyPI] Unrecognized login to your PyPI account"
+
+MSG_REQUIRED = "This field is required."
+MSG_INVALID_PASSWORD = "The password is invalid. Try again."
+MSG_EMAIL_AS_USERNAME = (
+    "Usernames are not the same as email addresses. "
+    "Enter your username instead of your email address."
+)
+MSG_LOCKED_OUT = (
+    "There have been too many unsuccessful login attempts. "
+    "You have been locked out for {time}. Please try again later."
+)
+MSG_BAD_2FA_TOKEN = "Invalid or expired two factor login."
+MSG_DEVICE_MISMATCH = (
+    "Device details didn't match, please try again from the device you originally used to log in."
+)
+MSG_LOGIN_CONFIRMED = "Your login has been confirmed and this device is now recognized."
+MSG_NOT_REGISTERED = "The trusted publisher could not be registered"
+MSG_TOO_MANY_REGISTRATIONS = (
+    "There have been too many attempted trusted publisher registrations. Try again later."
+)
+MSG_PENDING_LIMIT = "You can't register more than 3 pending trusted publishers at once."
+MSG_PENDING_EXISTS = (
+    "This trusted publisher has already been registered. "
+    "Please contact PyPI's admins if this wasn't intentional."
+)
+MSG_PENDING_OTHER_NAME = (
+    "A pending trusted publisher matching this configuration has already been registered "
+    "for a different project name. Please contact PyPI's admins if this wasn't intentional."
+)
+MSG_ORG_PENDING_EXISTS = (
+    "This publisher has already been registered in your organization. "
+    "See your existing pending publishers below."
+)
+MSG_BILLING_INACTIVE = (
+    "This organization's billing is inactive. "
+    "Activate billing to manage its projects, teams, and members."
+)
+MSG_UNVERIFIED = (
+    "You must verify your **primary** email address before you can perform this action."
+)
+MSG_NO_2FA = "Two-factor authentication must be enabled on your account to perform this action."
+
+_EXPLAIN_CSRF_TOKEN = (
+    "Bad CSRF token received. Access is denied. This server can not verify that your "
+    "cross-site request forgery token belongs to your login session. Either you supplied "
+    "the wrong cross-site request forgery token or your session no longer exists. This may "
+    "be due to session timeout or because browser is not supplying the credentials required, "
+    "as can happen when the browser has cookies turned off."
+)
+_EXPLAIN_CSRF_ORIGIN = (
+    "Bad CSRF Origin. Access is denied. This server can not verify that the origin or "
+    "referrer of your request matches the current site. Either your browser supplied the "
+    "wrong Origin or Referrer or it did not supply one at all."
+)
+_EXPLAIN_BAD_REQUEST = (
+    "The server could not comply with the request since it is either malformed or "
+    "otherwise incorrect."
+)
+_EXPLAIN_TOO_MANY = (
+    "The action could not be performed because there were too many requests by the client."
+)
+
+# --- Validation patterns (contract §4) ----------------------------------------------------
+
+_GITHUB_OWNER_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*$")
+_GITHUB_REPO_RE = re.compile(r"^[a-zA-Z0-9-_.]+$")
+_GITHUB_ENV_FORBIDDEN_RE = re.compile(r"[\x00-\x1F\x7F'\"`,;\\]")
+_GITLAB_NAMESPACE_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-_./+]*[a-zA-Z0-9]$")
+_GITLAB_PROJECT_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*[a-zA-Z0-9]$")
+_GITLAB_NO_DOUBLE_SPECIALS_RE = re.compile(r"(?!.*[._-]{2})")
+_GITLAB_ENV_RE = re.compile(r"^[a-zA-Z0-9\-_/${} ]+$")
+_ACTIVESTATE_PROJECT_RE = re.compile(r"^[.a-zA-Z0-9-]{3,40}$")
+_PROJECT_NAME_RE = re.compile(
+    r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])\Z", re.IGNORECASE | re.ASCII
+)
+# wtforms' Email() delegates to email_validator; this keeps its everyday verdicts.
+_EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$"
+)
+_TOTP_RE = re.compile(r"^[0-9]{6}$")
+
+_FORM_PARAMS: dict[str, tuple[str, ...]] = {
+    "github": ("owner", "repository", "workflow_filename", "environment"),
+    "gitlab": ("namespace", "project", "workflow_filepath", "environment", "issuer_url"),
+    "google": ("email", "sub"),
+    "activestate": ("organization", "project", "actor"),
+}
+# View registration order in each Warehouse view class (the first match wins).
+_PROJECT_KINDS = ("github", "gitlab", "google", "activestate")
+_ACCOUNT_KINDS = ("google", "github", "activestate", "gitlab")
+_RENDER_ORDER = ("github", "gitlab", "google", "activestate")
+
+_ROUTE_PATTERNS = {
+    "index": "/",
+    "accounts.login": "/account/login/",
+    "accounts.logout": "/account/logout/",
+    "accounts.two-factor": "/account/two-factor/",
+    "accounts.confirm-login": "/account/confirm-login/",
+    "accounts.reauthenticate": "/account/reauthenticate/",
+    "manage.projects": "/manage/projects/",
+    "manage.organizations": "/manage/organizations/",
+    "manage.unverified-account": "/manage/unverified-account/",
+    "manage.account.two-factor": "/manage/account/two-factor/",
+    "manage.account.publishing": "/manage/account/publishing/",
+    "manage.project.settings.publishing": "/manage/project/{project_name}/settings/publishing/",
+    "manage.organization.publishing": "/manage/organization/{organization_name}/publishing/",
+}
+_PATH_SAFE = "~!$&'()*+,;=:@"
+logger = logging.getLogger(__name__)
+
+
+def normalize_name(name: str) -> str:
+    """PEP 503 normalisation, as Warehouse's ``normalize_pep426_name``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def ultranormalize_name(name: str) -> str:
+    """Warehouse's SQL ``ultranormalize_name``: the "too similar" comparison key."""
+    folded = re.sub(r"[._-]", "", name)
+    folded = re.sub(r"[lLiI]", "1", folded)
+    return re.sub(r"[oO]", "0", folded).lower()
+
+
+_STDLIB_NAMES = frozenset(normalize_name(name) for name in sys.stdlib_module_names)
+
+
+def _natural_delta(seconds: float) -> str:
+    """``humanize.naturaldelta`` for the lockout messages."""
+    s = int(seconds)
+    if s < 60:
+        return "a second" if s == 1 else f"{max(s, 0)} seconds"
+    for size, one, many in ((86400, "a day", "days"), (3600, "an hour", "hours")):
+        if s >= size:
+            return one if s < 2 * size else f"{s // size} {many}"
+    return "a minute" if s < 120 else f"{s // 60} minutes"
+
+
+# --- State -------------------------------------------------------------------------------------
+
+
+@dataclass
+class User:
+    """An account. ``confirmed_ips`` are the IPs whose logins need no e-mail confirmation."""
+
+    username: str
+    password: str
+    totp_secret: str
+    email: str
+    confirmed_ips: set[str]
+    verified_email: bool = True
+    has_2fa: bool = True
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    last_login: float | None = None
+    last_totp_value: str | None = None
+
+
+@dataclass
+class PublisherRecord:
+    """A project publisher row. Warehouse shares one row between projects with the same
+    configuration, so the same record (and id) can sit in several projects' lists.
+    ``external_id`` is what the server looked up: GitHub's owner id, ActiveState's actor id."""
+
+    id: str
+    publisher: Publisher
+    external_id: str = ""
+
+
+@dataclass
+class PendingPublisherRecord:
+    """A pending publisher, added from the account page or an organization page."""
+
+    id: str
+    project_name: str
+    publisher: Publisher
+    added_by: str
+    organization: str | None = None
+    external_id: str = ""
+    created: float = 0.0
+
+
+@dataclass
+class Project:
+    name: str
+    owners: list[str]
+    maintainers: list[str]
+    has_releases: bool = False
+    organization: str | None = None
+    publishers: list[PublisherRecord] = field(default_factory=list)
+
+
+@dataclass
+class Organization:
+    name: str
+    owners: list[str]
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Email:
+    """A sent e-mail; ``confirm_url`` is the link of an unrecognized-login mail."""
+
+    to: str
+    subject: str
+    body: str
+    confirm_url: str
+    sent_at: float
+
+
+class RequestRecord(NamedTuple):
+    """One served request (status 0: the connection was dropped by ``fail_next``)."""
+
+    method: str
+    path: str
+    status: int
+    client_ip: str
+
+
+@dataclass
+class _Fault:
+    method: str
+    path_prefix: str
+    status: int
+    headers: Mapping[str, str]
+    body: str
+    times: int
+    drop_connection: bool
+
+
+@dataclass
+class _UniqueLogin:
+    """Warehouse's ``UserUniqueLogin`` row for a not-yet-confirmed (user, IP) pair."""
+
+    id: int
+    user_id: str
+    ip: str
+    expires: float
+
+
+@dataclass
+class _Session:
+    id: str
+    csrf_token: str | None = None
+    username: str | None = None
+    auth_timestamp: float | None = None
+    flashes: dict[str, list[str]] = field(default_factory=dict)
+    last_used: float = 0.0
+
+
+class _HitLog:
+    """Timestamps of counted events per key, enough for Warehouse's moving windows."""
+
+    def __init__(self) -> None:
+        self._hits: dict[tuple[str, str], list[float]] = {}
+
+    def hit(self, key: tuple[str, str], now: float) -> None:
+        self._hits.setdefault(key, []).append(now)
+
+    def blocked_for(
+        self, key: tuple[str, str], limits: Iterable[tuple[int, float]], now: float
+    ) -> float | None:
+        """Seconds until the oldest counted event leaves a full window; None if allowed."""
+        hits = self._hits.get(key, [])
+        for count, window in limits:
+            recent = [at for at in hits if at > now - window]
+            if len(recent) >= count:
+                return min(recent, default=now) + window - now
+        return None
+
+
+class _TokenError(Exception):
+    pass
+
+
+class _TokenExpired(_TokenError):
+    pass
+
+
+class _Signer:
+    """Signed, timestamped tokens in the shape of itsdangerous' (payload.timestamp.signature).
+
+    Like Warehouse's token services, the timestamp has whole-second resolution: that is what
+    makes two logins within one second fail (contract §14)."""
+
+    def __init__(self, salt: str) -> None:
+        self._key = secrets.token_bytes(32) + salt.encode()
+
+    @staticmethod
+    def _b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    @staticmethod
+    def _unb64(text: str) -> bytes:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+    def _sign(self, value: str) -> str:
+        return self._b64(hmac.new(self._key, value.encode(), hashlib.sha512).digest())
+
+    def dumps(self, payload: Mapping[str, Any], now: float) -> str:
+        body = self._b64(json.dumps(payload, separators=(",", ":")).encode())
+        value = f"{body}.{self._b64(int(now).to_bytes(8, 'big'))}"
+        return f"{value}.{self._sign(value)}"
+
+    def loads(self, token: str, max_age: float, now: float) -> tuple[dict[str, Any], int]:
+        """Payload and issue second; a trailing ``=`` (base64 padding) is tolerated."""
+        parts = token.rstrip("=").split(".")
+        if len(parts) != 3 or not hmac.compare_digest(
+            self._sign(f"{parts[0]}.{parts[1]}"), parts[2]
+        ):
+            raise _TokenError
+        try:
+            payload = json.loads(self._unb64(parts[0]))
+            issued = int.from_bytes(self._unb64(parts[1]), "big")
+        except ValueError:
+            raise _TokenError from None
+        if not isinstance(payload, dict):
+            raise _TokenError
+        if now - issued > max_age:
+            raise _TokenExpired
+        return payload, issued
+
+
+@dataclass
+class _Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "text/html; charset=UTF-8"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    reason: str | None = None
+
+
+class _Halt(Exception):
+    """Ends request processing early with a ready response (redirects, 400, 403, 429 …)."""
+
+    def __init__(self, response: _Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+@dataclass
+class _Checked:
+    """A validated publisher form: wtforms-style errors, the field data to render back,
+    and, when valid, the publisher as Warehouse would store it."""
+
+    errors: dict[str, list[str]]
+    values: dict[str, str]
+    publisher: Publisher | None = None
+    external_id: str = ""
+
+
+class _Submitted:
+    """Submitted values read like wtforms reads ``formdata``: the first raw value or None."""
+
+    def __init__(self, source: Mapping[str, Sequence[str]]) -> None:
+        self._source = source
+
+    def raw(self, name: str) -> str | None:
+        values = self._source.get(name)
+        return values[0] if values else None
+
+
+def _is_safe_url(url: str, host: str) -> bool:
+    """Warehouse's ``is_safe_url``: relative, or absolute on this host."""
+    url = url.strip().replace("\\", "/")
+    if not url or url.startswith("///") or unicodedata.category(url[0])[0] == "C":
+        return False
+    parts = urlsplit(url)
+    if parts.scheme and (not parts.netloc or parts.scheme not in ("http", "https")):
+        return False
+    return not parts.netloc or parts.netloc == host
+
+
+def _route_path(name: str, matchdict: Mapping[str, Any], query: Mapping[str, Any]) -> str:
+    """``request.route_path`` for the routes the fake knows; KeyError for anything else."""
+
+    def segment(match: re.Match[str]) -> str:
+        return quote(str(matchdict[match.group(1)]), safe=_PATH_SAFE)
+
+    path = re.sub(r"\{(\w+)\}", segment, _ROUTE_PATTERNS[name])
+    return f"{path}?{urlencode(query, doseq=True)}" if query else path
+
+
+# --- Request handling ------------------------------------------------------------------------
+
+
+class _View:
+    """One request: parsing, the Pyramid-like pipeline helpers and every view."""
+
+    def __init__(
+        self,
+        wh: FakeWarehouse,
+        method: str,
+        raw_path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        client_ip: str,
+    ) -> None:
+        self.wh = wh
+        self.now = wh.clock()
+        self.method = method
+        parts = urlsplit(raw_path)
+        self.raw_path = parts.path
+        self.path = unquote(parts.path)
+        self.query = parts.query
+        self.path_qs = raw_path
+        self.headers = headers
+        self.body = body
+        self.client_ip = client_ip
+        self.get = parse_qs(self.query, keep_blank_values=True)
+        form_body = headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded")
+        self.post = (
+            parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True) if form_body else {}
+        )
+        jar = cookies.SimpleCookie()
+        try:
+            jar.load(headers.get("Cookie", ""))
+        except cookies.CookieError:
+            jar = cookies.SimpleCookie()
+        self.cookies = {name: morsel.value for name, morsel in jar.items()}
+        self.incoming_sid = self.cookies.get("session_id", "")
+        self.session = wh._live_session(self.incoming_sid, self.now)
+        self.drop_session_cookie = False
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def dispatch(self) -> _Response:
+        try:
+            response = self._route()
+        except _Halt as halt:
+            response = halt.response
+        if self.session is not None:
+            self.session.last_used = self.now
+            if self.session.id != self.incoming_sid:
+                response.headers.append(
+                    ("Set-Cookie", f"session_id={self.session.id}; Path=/; HttpOnly; SameSite=lax")
+                )
+        elif self.drop_session_cookie:
+            response.headers.append(("Set-Cookie", "session_id=; Max-Age=0; Path=/"))
+        return response
+
+    def _route(self) -> _Response:
+        routes: tuple[tuple[str, Callable[..., _Response]], ...] = (
+            (r"/", self.index),
+            (r"/account/login/", self.login),
+            (r"/account/logout/", self.logout),
+            (r"/account/two-factor/", self.two_factor),
+            (r"/account/confirm-login/", self.confirm_login),
+            (r"/account/reauthenticate/", self.reauthenticate),
+            (r"/_includes/unauthed/flash-messages/", self.flash_messages),
+            (r"/manage/projects/", self.manage_projects),
+            (r"/manage/organizations/", self.manage_organizations),
+            (r"/manage/unverified-account/", self.unverified_account),
+            (r"/manage/account/two-factor/", self.two_factor_setup),
+            (r"/manage/account/publishing/", self.account_publishing),
+            (r"/manage/project/(?P<name>[^/]+)/settings/publishing/", self.project_publishing),
+            (r"/manage/organization/(?P<name>[^/]+)/publishing/", self.organization_publishing),
+            (r"/pypi/(?P<name>[^/]+)/json(?P<slash>/?)", self.pypi_json),
+            (r"/_/oidc/audience", self.oidc_audience),
+            (r"/danger-api/echo", self.api_echo),
+            (r"/danger-api/projects/(?P<name>[^/]+)/trusted-publishers", self.api_publishers),
+            (
+                r"/danger-api/projects/(?P<name>[^/]+)/trusted-publishers/(?P<publisher_id>[^/]+)",
+                self.api_publisher,
+            ),
+        )
+        for pattern, view in routes:
+            match = re.fullmatch(pattern, self.path)
+            if match:
+                return view(**match.groupdict())
+        return self.error(404)
+
+    @property
+    def user(self) -> User | None:
+        if self.session is None or self.session.username is None:
+            return None
+        return self.wh.users.get(self.session.username)
+
+    @property
+    def is_get(self) -> bool:
+        return self.method in ("GET", "HEAD")
+
+    def param_names(self) -> set[str]:
+        return set(self.get) | set(self.post)
+
+    def url(self, location: str) -> str:
+        return self.wh.url + location if location.startswith("/") else location
+
+    def html(self, body: str, status: int = 200) -> _Response:
+        return _Response(status, body.encode())
+
+    def json(
+        self, payload: Any, status: int = 200, headers: Sequence[tuple[str, str]] = ()
+    ) -> _Response:
+        return _Response(status, json.dumps(payload).encode(), "application/json", list(headers))
+
+    def error(self, code: int) -> _Response:
+        return self.html(t.error_page(code), code)
+
+    def redirect(self, location: str, status: int = 303) -> _Response:
+        """Location is absolute (contract §14); the body shows it as the view gave it."""
+        body = t.redirect_body(location, f"{status} {HTTPStatus(status).phrase}")
+        return _Response(status, body.encode(), headers=[("Location", self.url(location))])
+
+    def ensure_session(self) -> _Session:
+        if self.session is None:
+            self.session = self.wh._new_session(self.now)
+        return self.session
+
+    def csrf_token(self) -> str:
+        session = self.ensure_session()
+        if session.csrf_token is None:
+            session.csrf_token = secrets.token_urlsafe(32)
+        return session.csrf_token
+
+    def flash(self, message: str, queue: str = "error") -> None:
+        self.ensure_session().flashes.setdefault(queue, []).append(message)
+
+    def login_url(self) -> str:
+        return f"/account/login/?{urlencode({'next': self.path_qs})}"
+
+    # -- pipeline steps (contract §0.2, §0.5, §2) --------------------------------------------
+
+    def check_csrf(self) -> None:
+        """Pyramid's CSRF deriver for unsafe methods: Origin first, then the token."""
+        if self.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return
+        if self.wh.require_origin:
+            origin = self.headers.get("Origin")
+            if origin is None:
+                origin = self.headers.get("Referer", "")
+            if not origin:
+                self._bad_request(
+                    _EXPLAIN_CSRF_ORIGIN, "Origin checking failed - missing Origin or Referer."
+                )
+            parts = urlsplit(origin)
+            if f"{parts.scheme}://{parts.netloc}" != self.wh.url:
+                self._bad_request(
+                    _EXPLAIN_CSRF_ORIGIN,
+                    f"Origin checking failed - {origin} does not match any trusted origins.",
+                )
+        supplied = self.headers.get("X-CSRF-Token", "") or (self.post.get("csrf_token") or [""])[0]
+        expected = self.session.csrf_token if self.session else None
+        if not expected or not hmac.compare_digest(supplied.encode(), expected.encode()):
+            self._bad_request(_EXPLAIN_CSRF_TOKEN, "check_csrf_token(): Invalid token")
+
+    def _bad_request(self, explanation: str, detail: str) -> None:
+        raise _Halt(self.html(t.webob_error("400 Bad Request", explanation, detail), 400))
+
+    def select(
+        self,
+        get_view: Callable[[], _Response],
+        post_views: Sequence[tuple[Sequence[str], Callable[[], _Response]]],
+    ) -> Callable[[], _Response]:
+        """View lookup by method and ``request_param`` names (any value, even empty)."""
+        if self.is_get:
+            return get_view
+        if self.method == "POST":
+            names = self.param_names()
+            for params, view in post_views:
+                if set(params) <= names:
+                    return view
+        if self.user is None:
+            raise _Halt(self.redirect(self.url(self.login_url())))
+        raise _Halt(self.error(404))
+
+    def authorize(
+        self,
+        allowed: Callable[[User], bool] = lambda user: True,
+        *,
+        verified: bool = True,
+        two_factor: bool = True,
+    ) -> User:
+        """Warehouse's session policy: login, then the ACL, then e-mail and 2FA (§0.5)."""
+        user = self.user
+        if user is None:
+            raise _Halt(self.redirect(self.url(self.login_url())))
+        if not allowed(user):
+            raise _Halt(self.error(403))
+        query = urlencode({"next": self.path_qs})
+        if verified and not user.verified_email:
+            self.flash(MSG_UNVERIFIED)
+            raise _Halt(self.redirect(self.url(f"/manage/unverified-account/?{query}")))
+        if two_factor and not user.has_2fa:
+            self.flash(MSG_NO_2FA)
+            raise _Halt(self.redirect(self.url(f"/manage/account/two-factor/?{query}")))
+        return user
+
+    def reauth_page(self, route: str, matchdict: Mapping[str, Any]) -> _Response | None:
+        """The 200 "Confirm password" page once the window has passed; the view never runs."""
+        session = self.ensure_session()
+        stamp = session.auth_timestamp
+        if stamp is not None and self.now - stamp < self.wh.reauth_seconds:
+            return None
+        mixed = {k: v[0] if len(v) == 1 else v for k, v in self.get.items()}
+        return self.html(
+            t.reauth_page(
+                csrf_token=self.csrf_token(),
+                next_route=route,
+                matchdict=json.dumps(dict(matchdict)),
+                query=json.dumps(mixed),
+            )
+        )
+
+    def login_user(self, user: User, method: str) -> None:
+        """``_login_user``: new session id (data kept), new CSRF token, reauth window starts."""
+        old = self.session
+        if old is not None:
+            self.wh._sessions.pop(old.id, None)
+        session = self.wh._new_session(self.now)
+        if old is not None and old.username in (None, user.username):
+            session.flashes = old.flashes
+        session.username = user.username
+        session.csrf_token = secrets.token_urlsafe(32)
+        session.auth_timestamp = self.now
+        self.session = session
+        user.last_login = self.now
+        if method not in PHISHABLE_METHODS:
+            user.confirmed_ips.add(self.client_ip)
+
+    # -- rate limits ---------------------------------------------------------------------------
+
+    def check_password(self, user: User, password: str) -> str | None:
+        """``check_password``: lockout first, then the hash; failures count (§1.2)."""
+        for key, limits in (
+            (("login-ip", self.client_ip), LOGIN_IP_LIMITS),
+            (("login-user", user.id), LOGIN_USER_LIMITS),
+        ):
+            blocked = self.wh._hits.blocked_for(key, limits, self.now)
+            if blocked is not None:
+                return MSG_LOCKED_OUT.format(time=_natural_delta(blocked))
+        if hmac.compare_digest(password.encode(), user.password.encode()):
+            return None
+        self.wh._hits.hit(("login-user", user.id), self.now)
+        self.wh._hits.hit(("login-ip", self.client_ip), self.now)
+        return MSG_INVALID_PASSWORD
+
+    def check_totp(self, user: User, value: str) -> bool:
+        """``check_totp_value``: 2FA limits (429), reuse, then ±1 step; failures count."""
+        for key, limits in (
+            (("2fa-ip", self.client_ip), TWO_FACTOR_IP_LIMITS),
+            (("2fa-user", user.id), TWO_FACTOR_USER_LIMITS),
+        ):
+            blocked = self.wh._hits.blocked_for(key, limits, self.now)
+            if blocked is not None:
+                message = MSG_LOCKED_OUT.format(time=_natural_delta(blocked))
+                status = "429 Too Many Failed Login Attempts"
+                raise _Halt(
+                    _Response(
+                        429,
+                        t.webob_error(status, _EXPLAIN_TOO_MANY, message).encode(),
+                        headers=[("Retry-After", str(int(blocked)))],
+                        reason="Too Many Failed Login Attempts",
+                    )
+                )
+        if user.last_totp_value is not None and value == user.last_totp_value:
+            return False
+        totp = pyotp.TOTP(user.totp_secret)
+        if any(totp.verify(value, for_time=self.now + step) for step in (0, -30, 30)):
+            return True
+        self.wh._hits.hit(("2fa-user", user.id), self.now)
+        self.wh._hits.hit(("2fa-ip", self.client_ip), self.now)
+        return False
+
+    def check_registration_limits(self, user: User) -> _Response | None:
+        """The registration limiters: tested per user, then per IP, before any hit (§6)."""
+        limits = ((self.wh.registration_limit, float(REGISTRATION_WINDOW)),)
+        for key in (("register-user", user.id), ("register-ip", self.client_ip)):
+            if self.wh._hits.blocked_for(key, limits, self.now) is not None:
+                return self.too_many_registrations()
+        return None
+
+    def too_many_registrations(self) -> _Response:
+        body = t.webob_error("429 Too Many Requests", _EXPLAIN_TOO_MANY, MSG_TOO_MANY_REGISTRATIONS)
+        return _Response(
+            429, body.encode(), headers=[("Retry-After", str(self.wh.registration_retry_after))]
+        )
+
+    def hit_registration(self, user: User) -> None:
+        self.wh._hits.hit(("register-user", user.id), self.now)
+        self.wh._hits.hit(("register-ip", self.client_ip), self.now)
+
+    # -- simple pages --------------------------------------------------------------------------
+
+    def index(self) -> _Response:
+        self.check_csrf()
+        return self.html(t.simple_page("The Python Package Index", "Find, install and publish"))
+
+    def flash_messages(self) -> _Response:
+        """Pops the session's messages (contract §0.3)."""
+        self.check_csrf()
+        if self.session is None:
+            return self.html("")
+        flashes, self.session.flashes = self.session.flashes, {}
+        return self.html(t.flash_fragment(flashes))
+
+    def manage_projects(self) -> _Response:
+        self.check_csrf()
+        user = self.authorize()
+        names = sorted(
+            (p.name for p in self.wh.projects.values() if self.wh._has_role(p, user)),
+            key=normalize_name,
+        )
+        return self.html(t.projects_page(names))
+
+    def manage_organizations(self) -> _Response:
+        self.check_csrf()
+        user = self.authorize()
+        names = [o.name for o in self.wh.organizations.values() if user.username in o.owners]
+        body = "".join(f"      <p>{t.esc(name)}</p>\n" for name in names)
+        return self.html(t.simple_page("Your organizations", "Your organizations", body))
+
+    def unverified_account(self) -> _Response:
+        self.check_csrf()
+        self.authorize(verified=False, two_factor=False)
+        return self.html(t.simple_page("Verify your email", "Verify your email to continue"))
+
+    def two_factor_setup(self) -> _Response:
+        self.check_csrf()
+        self.authorize(two_factor=False)
+        return self.html(t.simple_page("Two-factor authentication", "Two-factor authentication"))
+
+    # -- authentication (contract §1) ---------------------------------------------------------
+
+    def login(self) -> _Response:
+        self.check_csrf()
+        if self.user is not None:
+            return self.redirect("/manage/projects/")
+        redirect_to = (self.post.get("next") or self.get.get("next") or [""])[0]
+        errors: dict[str, list[str]] = {}
+        username = (self.post.get("username") or [""])[0]
+        if self.method == "POST":
+            user, errors = self._validate_login()
+            if user is not None and not errors:
+                if not user.has_2fa or self._remembered(user):
+                    host = self.headers.get("Host", "")
+                    if not redirect_to or not _is_safe_url(redirect_to, host):
+                        redirect_to = "/manage/projects/"
+                    self.login_user(user, "remembered-device" if user.has_2fa else "password")
+                    return self.redirect(redirect_to)
+                data = {"userid": user.id} | ({"redirect_to": redirect_to} if redirect_to else {})
+                token = self.wh._signers["two_factor"].dumps(data, self.now)
+                return self.redirect(f"/account/two-factor/?{token}")
+        action = "/account/login/" + (f"?{self.query}" if self.query else "")
+        return self.html(
+            t.login_page(
+                action=action,
+                csrf_token=self.csrf_token(),
+                next_value=redirect_to,
+                username=username.strip(),
+                errors=errors,
+            )
+        )
+
+    def _validate_login(self) -> tuple[User | None, dict[str, list[str]]]:
+        errors: dict[str, list[str]] = {}
+        user = None
+        username = (self.post.get("username") or [""])[0]
+        if not username:
+            errors["username"] = [MSG_REQUIRED]
+        elif "\x00" in username:
+            errors["username"] = ["Null bytes are not allowed."]
+        elif "@" in username.strip():
+            errors["username"] = [MSG_EMAIL_AS_USERNAME]
+        else:
+            user = self.wh._find_user(username.strip())
+            if user is None:
+                errors["username"] = ["No user found with that username"]
+        password = (self.post.get("password") or [""])[0]
+        if not password:
+            errors["password"] = [MSG_REQUIRED]
+        elif "\x00" in password:
+            errors["password"] = [MSG_INVALID_PASSWORD]
+        elif len(password) > 4096:
+            errors["password"] = ["Password too long."]
+        elif user is not None:
+            problem = self.check_password(user, password)
+            if problem:
+                errors["password"] = [problem]
+        return user, errors
+
+    def _remembered(self, user: User) -> bool:
+        token = self.cookies.get("remember_device")
+        if not token:
+            return False
+        try:
+            data, _ = self.wh._signers["remember_device"].loads(
+                token, REMEMBER_DEVICE_SECONDS, self.now
+            )
+        except _TokenError:
+            return False
+        return data.get("user_id") == user.id
+
+    def two_factor(self) -> _Response:
+        self.check_csrf()
+        if self.user is not None:
+            return self.redirect("/manage/projects/")
+        try:
+            data, issued = self.wh._signers["two_factor"].loads(
+                self.query, TWO_FACTOR_MAX_AGE, self.now
+            )
+            user = self.wh._user_by_id(data.get("userid"))
+            if user is None or not user.has_2fa:
+                raise _TokenError
+            if user.last_login is not None and issued < user.last_login:
+                raise _TokenError
+        except _TokenError:
+            self.flash(MSG_BAD_2FA_TOKEN)
+            return self.redirect("/account/login/")
+        redirect_to = data.get("redirect_to")
+        if not isinstance(redirect_to, str) or not _is_safe_url(
+            redirect_to, self.headers.get("Host", "")
+        ):
+            redirect_to = "/"
+        errors: list[str] = []
+        if self.method == "POST":
+            errors, code = self._validate_totp(user)
+            if not errors:
+                if self.client_ip not in user.confirmed_ips:
+                    self._unrecognized_device(user)
+                    return self.redirect("/account/confirm-login/")
+                self.login_user(user, "totp")
+                user.last_totp_value = code
+                response = self.redirect(redirect_to)
+                remember = (self.post.get("remember_device") or [""])[0]
+                if remember not in ("", "false"):
+                    token = self.wh._signers["remember_device"].dumps(
+                        {"user_id": user.id}, self.now
+                    )
+                    response.headers.append(
+                        (
+                            "Set-Cookie",
+                            (
+                                f"remember_device={token}; Max-Age={REMEMBER_DEVICE_SECONDS}; "
+                                "Path=/account/login/; HttpOnly; SameSite=strict"
+                            ),
+                        )
+                    )
+                return response
+        action = "/account/two-factor/?" + urlencode(
+            [(k, v) for k, values in self.get.items() for v in values]
+        )
+        return self.html(
+            t.two_factor_page(action=action, csrf_token=self.csrf_token(), errors=errors)
+        )
+
+    def _validate_totp(self, user: User) -> tuple[list[str], str]:
+        raw = (self.post.get("totp_value") or [""])[0]
+        if not raw:
+            return [MSG_REQUIRED], ""
+        code = "".join(raw.split())
+        if "\x00" in code:
+            return ["Null bytes are not allowed."], code
+        errors = [] if _TOTP_RE.match(code) else ["TOTP code must be 6 digits."]
+        if not self.check_totp(user, code):
+            errors.append("Invalid TOTP code.")
+        return errors, code
+
+    def _unrecognized_device(self, user: User) -> None:
+        """``device_is_known`` for an unconfirmed IP: pending row, token, e-mail (§1.7)."""
+        wh = self.wh
+        row = wh._unique_logins.get((user.id, self.client_ip))
+        is_new = row is None
+        if row is None:
+            row = _UniqueLogin(
+                len(wh._unique_logins) + 1,
+                user.id,
+                self.client_ip,
+                self.now + CONFIRM_LOGIN_MAX_AGE,
+            )
+            wh._unique_logins[(user.id, self.client_ip)] = row
+        lapsed = row.expires < self.now
+        if lapsed:
+            row.expires = self.now + CONFIRM_LOGIN_MAX_AGE
+        token = wh._signers["confirm_login"].dumps(
+            {
+                "action": "login-confirmation",
+                "user.id": user.id,
+                "user.last_login": str(user.last_login),
+                "unique_login_id": row.id,
+            },
+            self.now,
+        )
+        recently_sent = any(
+            mail.to == user.email
+            and mail.subject == LOGIN_EMAIL_SUBJECT
+            and self.now - mail.sent_at < EMAIL_REPEAT_WINDOW
+            for mail in wh.outbox
+        )
+        if is_new or lapsed or not recently_sent:
+            confirm_url = f"{wh.url}/account/confirm-login/?token={token}"
+            body = t.unrecognized_login_email(
+                confirm_url=confirm_url,
+                ip_address=self.client_ip,
+                user_agent=self.headers.get("User-Agent", ""),
+            )
+            wh.outbox.append(Email(user.email, LOGIN_EMAIL_SUBJECT, body, confirm_url, self.now))
+
+    def confirm_login(self) -> _Response:
+        """The e-mailed link: confirms the IP and logs *this* client in (§1.7, §14)."""
+        self.check_csrf()
+        if self.user is not None:
+            return self.redirect("/")
+        token = (self.get.get("token") or self.post.get("token") or [""])[0]
+        if not token:
+            return self.html(t.unrecognized_device_page())
+
+        def fail(message: str) -> _Response:
+            self.flash(message)
+            return self.redirect("/account/login/")
+
+        try:
+            data, _ = self.wh._signers["confirm_login"].loads(
+                token, CONFIRM_LOGIN_MAX_AGE, self.now
+            )
+        except _TokenExpired:
+            return fail("Expired token: please try to login again")
+        except _TokenError:
+            return fail("Invalid token: please try to login again")
+        if data.get("action") != "login-confirmation":
+            return fail("Invalid token: not a login confirmation token")
+        user = self.wh._user_by_id(data.get("user.id"))
+        if user is None:
+            return fail("Invalid token: user not found")
+        row = next(
+            (r for r in self.wh._unique_logins.values() if r.id == data.get("unique_login_id")),
+            None,
+        )
+        if row is None:
+            return fail("Invalid login attempt.")
+        if row.ip != self.client_ip:
+            return fail(MSG_DEVICE_MISMATCH)
+        user.confirmed_ips.add(row.ip)
+        self.login_user(user, "email-confirmation")
+        self.flash(MSG_LOGIN_CONFIRMED, "success")
+        return self.redirect("/manage/projects/")
+
+    def reauthenticate(self) -> _Response:
+        """``POST /account/reauthenticate/``: always a 303; stamps only on a right password."""
+        self.check_csrf()
+        user = self.user
+        if user is None:
+            return self.redirect("/account/login/")
+        defaults = {
+            "next_route": "accounts.reauthenticate",
+            "next_route_matchdict": "{}",
+            "next_route_query": json.dumps(
+                {k: v[0] if len(v) == 1 else v for k, v in self.get.items()}
+            ),
+        }
+        fields = {
+            name: (self.post[name][0] if self.post.get(name) else default)
+            for name, default in defaults.items()
+        }
+        if fields["next_route"] and fields["next_route_matchdict"]:
+            try:
+                matchdict = json.loads(fields["next_route_matchdict"])
+                query = json.loads(fields["next_route_query"])
+                if not isinstance(matchdict, dict) or not isinstance(query, dict):
+                    raise TypeError
+                location = _route_path(fields["next_route"], matchdict, query)
+            except (ValueError, KeyError, TypeError):
+                return self.html(t.webob_error("400 Bad Request", _EXPLAIN_BAD_REQUEST, ""), 400)
+        else:
+            location = "/manage/projects/"
+        password = (self.post.get("password") or [""])[0]
+        required = [password] + [(self.post.get(name) or [""])[0] for name in defaults]
+        password_ok = bool(password) and self.check_password(user, password) is None
+        if self.method == "POST" and all(required) and password_ok:
+            self.ensure_session().auth_timestamp = self.now
+        return self.redirect(location)
+
+    def logout(self) -> _Response:
+        self.check_csrf()
+        redirect_to = (self.post.get("next") or self.get.get("next") or [""])[0]
+        if not redirect_to or not _is_safe_url(redirect_to, self.headers.get("Host", "")):
+            redirect_to = "/"
+        user = self.user
+        if user is None:
+            return self.redirect(redirect_to)
+        if self.method == "POST":
+            if self.session is not None:
+                self.wh._sessions.pop(self.session.id, None)
+            self.session = None
+            self.drop_session_cookie = True
+            return self.redirect(redirect_to)
+        next_value = (self.get.get("next") or [""])[0]
+        return self.html(t.logout_page(self.csrf_token(), user.username, next_value))
+
+    # -- publisher form validation (contract §4) ----------------------------------------------
+
+    def validate(
+        self,
+        kind: str,
+        source: Mapping[str, Sequence[str]],
+        *,
+        normalize_gitlab_environment: bool = True,
+    ) -> _Checked:
+        """Run one publisher form's validators with wtforms' semantics (every field is
+        validated; ``InputRequired`` stops a field's chain, other failures accumulate)."""
+        form = _Submitted(source)
+        checked = _Checked({}, {})
+        validators: dict[str, Callable[[], tuple[Publisher, str]]] = {
+            "github": lambda: self._validate_github(form, checked),
+            "gitlab": lambda: self._validate_gitlab(form, checked, normalize_gitlab_environment),
+            "google": lambda: self._validate_google(form, checked),
+            "activestate": lambda: self._validate_activestate(form, checked),
+        }
+        result = validators[kind]()
+        if not checked.errors:
+            checked.publisher, checked.external_id = result
+        return checked
+
+    @staticmethod
+    def _required(form: _Submitted, checked: _Checked, name: str, message: str) -> str | None:
+        """``InputRequired``: stops the field's chain; returns the value when present."""
+        value = form.raw(name)
+        checked.values[name] = value or ""
+        if not value:
+            checked.errors[name] = [message]
+            return None
+        return value
+
+    def _validate_github(self, form: _Submitted, checked: _Checked) -> tuple[Publisher, str]:
+        login, owner_id = "", ""
+        owner = self._required(
+            form, checked, "owner", "Specify GitHub repository owner (username or organization)"
+        )
+        if owner is not None:
+            if not _GITHUB_OWNER_RE.match(owner):
+                checked.errors["owner"] = ["Invalid GitHub user or organization name."]
+            else:
+                found = next(
+                    (
+                        (k, v)
+                        for k, v in self.wh.github_owners.items()
+                        if k.lower() == owner.lower()
+                    ),
+                    None,
+                )
+                if found is None:
+                    checked.errors["owner"] = ["Unknown GitHub user or organization."]
+                else:
+                    login, owner_id = found[0], str(found[1])
+        repository = self._required(form, checked, "repository", "Specify repository name")
+        if repository is not None and not _GITHUB_REPO_RE.match(repository):
+            checked.errors["repository"] = ["Invalid repository name"]
+        workflow = self._workflow(
+            form,
+            checked,
+            "workflow_filename",
+            "Specify workflow filename",
+            _github_workflow_problem,
+        )
+        environment = form.raw("environment") or ""
+        checked.values["environment"] = environment
+        # Optional(): a blank or whitespace-only value skips the checks.
+        if environment.strip() and (problem := _github_environment_problem(environment)):
+            checked.errors["environment"] = [problem]
+        publisher = GitHubPublisher(login, repository or "", workflow, environment.lower())
+        return publisher, owner_id
+
+    def _workflow(
+        self,
+        form: _Submitted,
+        checked: _Checked,
+        name: str,
+        required: str,
+        problem: Callable[[str], str | None],
+    ) -> str:
+        """A stripped workflow path: ``InputRequired`` sees the raw value, the check the
+        stripped one, so "  " passes the first and fails the second."""
+        raw = form.raw(name)
+        value = raw.strip() if raw else ""
+        checked.values[name] = value
+        if not raw:
+            checked.errors[name] = [required]
+        elif message := problem(value):
+            checked.errors[name] = [message]
+        return value
+
+    def _gitlab_name(
+        self, form: _Submitted, checked: _Checked, name: str, messages: tuple[str, str]
+    ) -> str:
+        pattern = _GITLAB_NAMESPACE_RE if name == "namespace" else _GITLAB_PROJECT_RE
+        value = self._required(form, checked, name, messages[0])
+        if value is None:
+            return ""
+        errors = []
+        if value.lower().endswith((".atom", ".git")):
+            errors.append("Name ends with .git or .atom")
+        if not pattern.match(value):
+            errors.append(messages[1])
+        if not _GITLAB_NO_DOUBLE_SPECIALS_RE.match(value):
+            errors.append(messages[1])
+        if errors:
+            checked.errors[name] = errors
+        return value
+
+    def _validate_gitlab(
+        self,
+        form: _Submitted,
+        checked: _Checked,
+        normalize_environment: bool,
+    ) -> tuple[Publisher, str]:
+        namespace = self._gitlab_name(
+            form,
+            checked,
+            "namespace",
+            (
+                "Specify GitLab namespace (username or group/subgroup)",
+                "Invalid GitLab username or group/subgroup name.",
+            ),
+        )
+        project = self._gitlab_name(
+            form, checked, "project", ("Specify project name", "Invalid project name")
+        )
+        workflow = self._workflow(
+            form,
+            checked,
+            "workflow_filepath",
+            "Specify top-level pipeline file path",
+            _gitlab_workflow_problem,
+        )
+        environment = form.raw("environment") or ""
+        checked.values["environment"] = environment
+        if environment.strip() and not _GITLAB_ENV_RE.match(environment):
+            checked.errors["environment"] = ["Invalid environment name"]
+        if normalize_environment and environment.isspace():
+            environment = ""
+        raw_issuer = form.raw("issuer_url")
+        issuer = raw_issuer or GITLAB_ISSUER
+        checked.values["issuer_url"] = issuer
+        # The fake models no organization-specific issuers: gitlab.com is the only choice.
+        issuer_errors = [] if issuer == GITLAB_ISSUER else ["Not a valid choice."]
+        if not raw_issuer:
+            issuer_errors.append("Choose GitLab issuer URL")
+        if issuer_errors:
+            checked.errors["issuer_url"] = issuer_errors
+        return GitLabPublisher(namespace, project, workflow, environment, issuer), ""
+
+    def _validate_google(self, form: _Submitted, checked: _Checked) -> tuple[Publisher, str]:
+        email = self._required(form, checked, "email", MSG_REQUIRED)
+        if email is not None and not _EMAIL_RE.match(email):
+            checked.errors["email"] = ["Invalid email address."]
+        sub = form.raw("sub") or ""
+        checked.values["sub"] = sub
+        return GooglePublisher(email or "", sub), ""
+
+    def _validate_activestate(self, form: _Submitted, checked: _Checked) -> tuple[Publisher, str]:
+        organization = self._required(
+            form, checked, "organization", "Specify ActiveState organization name"
+        )
+        if organization is not None and organization not in self.wh.activestate_orgs:
+            checked.errors["organization"] = ["ActiveState organization not found"]
+        project = self._required(form, checked, "project", "Specify ActiveState project name")
+        if project is not None:
+            errors = []
+            if not _ACTIVESTATE_PROJECT_RE.match(project):
+                errors.append("Invalid ActiveState project name")
+            if re.search(r"--+", project):
+                errors.append("Double dashes are not allowed in the name")
+            if project.startswith("-") or project.endswith("-"):
+                errors.append("Leading or trailing dashes are not allowed in the name")
+            if errors:
+                checked.errors["project"] = errors
+        actor = self._required(form, checked, "actor", "Specify the ActiveState actor username")
+        actor_id = ""
+        if actor is not None:
+            if actor in self.wh.activestate_actors:
+                actor_id = self.wh.activestate_actors[actor]
+            else:
+                checked.errors["actor"] = ["ActiveState actor not found"]
+        return ActiveStatePublisher(organization or "", project or "", actor or ""), actor_id
+
+    def validate_project_name(self, kind: str, checked: _Checked, user: User) -> str:
+        """The pending forms' ``project_name`` (§4.5), checked after the other fields so the
+        owner's "already exists" link can carry their values as prefill parameters."""
+        name = _Submitted(self.post).raw("project_name") or ""
+        values = {"project_name": name, **checked.values}
+        checked.values = values
+        if not name:
+            checked.errors["project_name"] = ["Specify project name"]
+            return name
+        # wtforms runs the Regexp validator and then the inline check, which tests the same
+        # regex again: an invalid name gets the message twice, as on the site.
+        errors: list[str] = []
+        if not _PROJECT_NAME_RE.match(name):
+            errors += ["Invalid project name", "Invalid project name"]
+        elif normalize_name(name) in _STDLIB_NAMES:
+            errors.append(
+                "This project name isn't allowed "
+                "(conflict with the Python standard library module name)"
+            )
+        elif (existing := self.wh._find_project(name)) is not None:
+            if user.username in existing.owners:
+                params = {k: v for k, v in values.items() if v} | {"provider": kind}
+                link = self.url(
+                    _route_path(
+                        "manage.project.settings.publishing", {"project_name": name}, params
+                    )
+                )
+                errors.append(
+                    t.Markup(
+                        "This project already exists: use the project's publishing settings "
+                        f"<a href='{link}'>here</a> to create a Trusted Publisher for it."
+                    )
+                )
+            else:
+                errors.append("This project already exists.")
+        elif any(
+            ultranormalize_name(p.name) == ultranormalize_name(name)
+            for p in self.wh.projects.values()
+        ):
+            errors.append("This project name is too similar to an existing project")
+        if errors:
+            checked.errors["project_name"] = errors
+        return name
+
+    # -- project publishing page (contract §3a) -----------------------------------------------
+
+    def project_publishing(self, name: str) -> _Response:
+        project = self.wh._find_project(name)
+        if project is None:
+            return self.error(404)
+        prefill = self.get.get("provider")
+        view = self.select(
+            lambda: self._render_project(project, prefill=prefill[0].lower() if prefill else ""),
+            [(_FORM_PARAMS[kind], self._adder(project, kind)) for kind in _PROJECT_KINDS]
+            + [(("publisher_id",), lambda: self._delete_project_publisher(project))],
+        )
+        self.check_csrf()
+        self.authorize(lambda user: self.wh._can_write(project, user))
+        reauth = self.reauth_page(
+            "manage.project.settings.publishing", {"project_name": name, "traverse": [name]}
+        )
+        return reauth or view()
+
+    def _adder(self, project: Project, kind: str) -> Callable[[], _Response]:
+        return lambda: self._add_project_publisher(project, kind)
+
+    def _render_project(
+        self,
+        project: Project,
+        *,
+        prefill: str = "",
+        checked: _Checked | None = None,
+        kind: str = "",
+    ) -> _Response:
+        action = f"/manage/project/{project.name}/settings/publishing/"
+        prefilled = prefill if prefill in _FORM_PARAMS else ""
+        forms = [
+            None
+            if k in self.wh.disabled_providers
+            else t.FormView(
+                k,
+                f"{k}-publisher-form",
+                action,
+                pending=False,
+                values=self._form_values(k, kind, checked, prefilled),
+                errors=checked.errors if checked is not None and k == kind else {},
+            )
+            for k in _RENDER_ORDER
+        ]
+        rows = [t.RowView(r.id, r.publisher, action) for r in project.publishers]
+        return self.html(
+            t.project_publishing_page(
+                project_name=project.name,
+                csrf_token=self.csrf_token(),
+                rows=rows,
+                forms=forms,
+                prefilled=prefilled,
+            )
+        )
+
+    def _form_values(
+        self, kind: str, submitted: str, checked: _Checked | None, prefilled: str = ""
+    ) -> dict[str, str]:
+        """Every form on a page is bound to the POST data; the validated one shows its data."""
+        if checked is not None and kind == submitted:
+            return checked.values
+        if prefilled == kind:
+            return {name: values[0] for name, values in self.get.items()}
+        return {name: values[0] for name, values in self.post.items() if name != "csrf_token"}
+
+    def _add_project_publisher(self, project: Project, kind: str) -> _Response:
+        user = self.authorize()
+        if kind in self.wh.disabled_providers:
+            self.flash(self._disabled_message(kind))
+            return self._render_project(project)
+        limited = self.check_registration_limits(user)
+        if limited is not None:
+            return limited
+        self.hit_registration(user)
+        checked = self.validate(kind, self.post)
+        if checked.publisher is None:
+            self.flash(MSG_NOT_REGISTERED)
+            return self._render_project(project, checked=checked, kind=kind)
+        record = self.wh._attach(project, checked.publisher, checked.external_id)
+        if record is None:
+            self.flash(
+                f"{t.publisher_specifier(checked.publisher)} is already registered with "
+                f"{project.name}"
+            )
+            return self._render_project(project, checked=checked, kind=kind)
+        self.flash(self._added_message(checked.publisher, project), "success")
+        return self.redirect(self.raw_path)
+
+    @staticmethod
+    def _added_message(publisher: Publisher, project: Project) -> str:
+        url = t.publisher_url(publisher)
+        # Google has no URL; Warehouse's concatenation then leaves two spaces.
+        return (
+            f"Added {t.publisher_specifier(publisher)} "
+            + (f"in {url}" if url else "")
+            + f" to {project.name}"
+        )
+
+    @staticmethod
+    def _disabled_message(kind: str) -> str:
+        return (
+            f"{t.KIND_TITLES[kind]}-based trusted publishing is temporarily disabled. "
+            "See https://pypi.org/help#admin-intervention for details."
+        )
+
+    def _delete_project_publisher(self, project: Project) -> _Response:
+        publisher_id = _parse_uuid(self.post)
+        if publisher_id is None:
+            return self._render_project(project)
+        record = next((r for r in project.publishers if r.id == publisher_id), None)
+        if record is None:
+            self.flash("Invalid publisher for project")
+            return self._render_project(project)
+        project.publishers.remove(record)
+        self.flash(f"Removed trusted publisher for project {project.name!r}", "success")
+        return self.redirect(self.raw_path)
+
+    # -- account (pending) publishing page (contract §3b) -------------------------------------
+
+    def account_publishing(self) -> _Response:
+        view = self.select(
+            self._render_account,
+            [
+                ((*_FORM_PARAMS[kind], "project_name"), self._pending_adder(kind))
+                for kind in _ACCOUNT_KINDS
+            ]
+            + [(("publisher_id",), self._delete_pending_publisher)],
+        )
+        self.check_csrf()
+        self.authorize()
+        return self.reauth_page("manage.account.publishing", {}) or view()
+
+    def _pending_adder(self, kind: str) -> Callable[[], _Response]:
+        return lambda: self._add_pending_publisher(kind)
+
+    def _render_account(self, checked: _Checked | None = None, kind: str = "") -> _Response:
+        user = self.authorize()
+        action = "/manage/account/publishing/"
+        forms = [
+            None
+            if k in self.wh.disabled_providers
+            else t.FormView(
+                k,
+                f"pending-{k}-publisher-form",
+                action,
+                pending=True,
+                values=self._form_values(k, kind, checked),
+                errors=checked.errors if checked is not None and k == kind else {},
+            )
+            for k in _RENDER_ORDER
+        ]
+        active = sorted(
+            (
+                p.name
+                for p in self.wh.projects.values()
+                if p.publishers and self.wh._has_role(p, user)
+            ),
+            key=normalize_name,
+        )
+        rows = [
+            t.RowView(r.id, r.publisher, action, r.project_name)
+            for r in self.wh.pending_publishers
+            if r.added_by == user.username
+        ]
+        return self.html(
+            t.account_publishing_page(
+                csrf_token=self.csrf_token(), active_projects=active, rows=rows, forms=forms
+            )
+        )
+
+    def _add_pending_publisher(self, kind: str) -> _Response:
+        # The view's own "verified e-mail" check is unreachable: the session policy has
+        # already sent unverified users to /manage/unverified-account/ (§0.5).
+        user = self.authorize()
+        if kind in self.wh.disabled_providers:
+            self.flash(self._disabled_message(kind))
+            return self._render_account()
+        if sum(r.added_by == user.username for r in self.wh.pending_publishers) >= PENDING_LIMIT:
+            self.flash(MSG_PENDING_LIMIT)
+            return self._render_account()
+        limited = self.check_registration_limits(user)
+        if limited is not None:
+            return limited
+        self.hit_registration(user)
+        checked = self.validate(kind, self.post)
+        project_name = self.validate_project_name(kind, checked, user)
+        if checked.errors or checked.publisher is None:
+            self.flash(MSG_NOT_REGISTERED)
+            return self._render_account(checked, kind)
+        publisher = checked.publisher
+        if isinstance(publisher, GitLabPublisher):
+            publisher = GitLabPublisher(
+                publisher.namespace,
+                publisher.project,
+                publisher.workflow_filepath,
+                publisher.environment,
+                GITLAB_ISSUER,
+            )
+        record = PendingPublisherRecord(
+            str(uuid.uuid4()),
+            project_name,
+            publisher,
+            user.username,
+            None,
+            checked.external_id,
+            self.now,
+        )
+        if self.wh._pending_exists(record):
+            self.flash(MSG_PENDING_EXISTS)
+            return self._render_account(checked, kind)
+        if self.wh._pending_conflict(record):
+            self.flash(MSG_PENDING_OTHER_NAME)
+            return self._render_account(checked, kind)
+        self.wh.pending_publishers.append(record)
+        self.flash(
+            f"Registered a new pending publisher to create the project '{project_name}'.",
+            "success",
+        )
+        return self.redirect(self.raw_path)
+
+    def _delete_pending_publisher(self) -> _Response:
+        user = self.authorize()
+        publisher_id = _parse_uuid(self.post)
+        record = next((r for r in self.wh.pending_publishers if r.id == publisher_id), None)
+        if record is None or record.added_by != user.username:
+            self.flash("Invalid publisher ID")
+            return self._render_account()
+        self.wh.pending_publishers.remove(record)
+        self.flash(f"Removed trusted publisher for project {record.project_name!r}", "success")
+        return self.redirect(self.raw_path)
+
+    # -- organization publishing page (contract §3c) ------------------------------------------
+
+    def organization_publishing(self, name: str) -> _Response:
+        org = self.wh._find_organization(name)
+        if org is None:
+            return self.error(404)
+        view = self.select(
+            lambda: self._render_organization(org),
+            [
+                ((*_FORM_PARAMS[kind], "project_name"), self._org_adder(org, kind))
+                for kind in _PROJECT_KINDS
+            ],
+        )
+        if not org.active:
+            session = self.ensure_session()
+            if MSG_BILLING_INACTIVE not in session.flashes.get("error", []):
+                self.flash(MSG_BILLING_INACTIVE)
+            return self.redirect("/manage/organizations/")
+        self.check_csrf()
+        self.authorize(lambda user: user.username in org.owners)
+        reauth = self.reauth_page(
+            "manage.organization.publishing", {"organization_name": name, "traverse": [name]}
+        )
+        return reauth or view()
+
+    def _org_adder(self, org: Organization, kind: str) -> Callable[[], _Response]:
+        return lambda: self._add_org_pending_publisher(org, kind)
+
+    def _render_organization(
+        self, org: Organization, checked: _Checked | None = None, kind: str = ""
+    ) -> _Response:
+        action = f"/manage/organization/{normalize_name(org.name)}/publishing/"
+        forms = [
+            None
+            if k in self.wh.disabled_providers
+            else t.FormView(
+                k,
+                f"pending-{k}-publisher-form",
+                action,
+                pending=True,
+                values=self._form_values(k, kind, checked),
+                errors=checked.errors if checked is not None and k == kind else {},
+            )
+            for k in _RENDER_ORDER
+        ]
+        rows = [
+            t.RowView(r.id, r.publisher, "/manage/account/publishing/", r.project_name)
+            for r in self.wh.pending_publishers
+            if r.organization == org.name
+        ]
+        return self.html(
+            t.organization_publishing_page(
+                organization_name=org.name, csrf_token=self.csrf_token(), rows=rows, forms=forms
+            )
+        )
+
+    def _add_org_pending_publisher(self, org: Organization, kind: str) -> _Response:
+        """No rate limit and no 3-pending cap here; a duplicate configuration is a silent
+        303 that creates nothing (§3c)."""
+        user = self.authorize()
+        if kind in self.wh.disabled_providers:
+            self.flash(self._disabled_message(kind))
+            return self._render_organization(org)
+        checked = self.validate(kind, self.post, normalize_gitlab_environment=False)
+        project_name = self.validate_project_name(kind, checked, user)
+        if checked.errors or checked.publisher is None:
+            self.flash(MSG_NOT_REGISTERED)
+            return self._render_organization(org, checked, kind)
+        record = PendingPublisherRecord(
+            str(uuid.uuid4()),
+            project_name,
+            checked.publisher,
+            user.username,
+            org.name,
+            checked.external_id,
+            self.now,
+        )
+        if self.wh._pending_exists(record):
+            self.flash(MSG_ORG_PENDING_EXISTS)
+            return self._render_organization(org, checked, kind)
+        if self.wh._pending_conflict(record):
+            return self.redirect(self.raw_path)
+        self.wh.pending_publishers.append(record)
+        self.flash(
+            f"Registered a new pending publisher to create the project '{project_name}' "
+            f"owned by the '{org.name}' organization.",
+            "success",
+        )
+        return self.redirect(self.raw_path)
+
+    # -- JSON endpoints (contract §7.1, §12, §14) ---------------------------------------------
+
+    def pypi_json(self, name: str, slash: str) -> _Response:
+        project = self.wh._find_project(name)
+        if project is None or not project.has_releases:
+            return self.json({"message": "Not Found"}, 404)
+        canonical = normalize_name(project.name)
+        if canonical != name:
+            return self.redirect(f"/pypi/{canonical}/json{slash}", 301)
+        return self.json(
+            {
+                "info": {"name": project.name, "version": "1.0.0"},
+                "last_serial": 1,
+                "releases": {"1.0.0": []},
+                "urls": [],
+            }
+        )
+
+    def oidc_audience(self) -> _Response:
+        return self.json({"audience": "pypi"}) if self.is_get else self.error(404)
+
+    def _api_user(self) -> User | None:
+        scheme, _, credential = self.headers.get("Authorization", "").partition(" ")
+        token = credential.strip()
+        if scheme.lower() == "basic":
+            try:
+                decoded = base64.b64decode(token, validate=True).decode()
+            except ValueError:
+                return None
+            username, _, token = decoded.partition(":")
+            if username != "__token__":
+                return None
+        elif scheme.lower() not in ("token", "bearer"):
+            return None
+        owner = self.wh._api_tokens.get(token)
+        return self.wh.users.get(owner) if owner else None
+
+    def _api_accepts(self) -> bool:
+        """The ``accept`` view predicate for ``application/vnd.pypi.api-v0-danger+json``."""
+        accept = self.headers.get("Accept")
+        if not accept:
+            return True
+        for item in accept.split(","):
+            media, *params = (part.strip() for part in item.split(";"))
+            if any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params):
+                continue
+            if media in ("*/*", "application/*", "application/vnd.pypi.api-v0-danger+json"):
+                return True
+        return False
+
+    def api_echo(self) -> _Response:
+        user = self._api_user()
+        if not self.is_get or not self._api_accepts():
+            return self.error(404)
+        if user is None:
+            return self.json({"error": "Invalid or missing API token"}, 403)
+        return self.json({"username": user.username})
+
+    def _api_context(self, name: str, methods: Sequence[str]) -> tuple[Project, User] | _Response:
+        """Route, context, predicates and permission of the §12 views; a response on failure."""
+        if not self.wh.token_api:
+            return self.error(404)
+        project = self.wh._find_project(name)
+        if project is None:
+            return self.json({"error": "Project not found"}, 404)
+        if self.method not in methods or not self._api_accepts():
+            return self.error(404)
+        user = self._api_user()
+        if user is None:
+            return self.json({"error": "Invalid or missing API token"}, 403)
+        if not self.wh._can_write(project, user):
+            return self.json({"error": "Only project Owners can manage trusted publishers"}, 403)
+        return project, user
+
+    @staticmethod
+    def _api_publisher(record: PublisherRecord) -> dict[str, str]:
+        return {
+            "id": record.id,
+            "publisher_name": t.KIND_TITLES[record.publisher.kind],
+            "publisher_url": t.publisher_url(record.publisher),
+            "specifier": t.publisher_specifier(record.publisher),
+        }
+
+    def api_publishers(self, name: str) -> _Response:
+        context = self._api_context(name, ("GET", "HEAD", "POST"))
+        if isinstance(context, _Response):
+            return context
+        project, user = context
+        if self.is_get:
+            return self.json(
+                {"trusted_publishers": [self._api_publisher(r) for r in project.publishers]}
+            )
+        try:
+            data = json.loads(self.body)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            return self.json({"error": "Request body must be a JSON object"}, 400)
+        kind = data.get("publisher", "")
+        if kind not in _FORM_PARAMS:
+            return self.json({"error": f"Unknown publisher type: {kind!r}"}, 400)
+        if kind in self.wh.disabled_providers:
+            return self.json({"error": self._disabled_message(kind)}, 403)
+        if self.check_registration_limits(user) is not None:
+            return self.json(
+                {"error": "Too many trusted publisher registrations. Try again later."},
+                429,
+                [("Retry-After", str(self.wh.registration_retry_after))],
+            )
+        self.hit_registration(user)
+        source = {
+            k: [v if isinstance(v, str) else str(v)] for k, v in data.items() if v is not None
+        }
+        checked = self.validate(kind, source)
+        if checked.publisher is None:
+            return self.json({"errors": checked.errors}, 400)
+        record = self.wh._attach(project, checked.publisher, checked.external_id)
+        if record is None:
+            specifier = t.publisher_specifier(checked.publisher)
+            return self.json(
+                {"error": f"{specifier} is already registered with {project.name}"}, 409
+            )
+        return self.json({"trusted_publisher": self._api_publisher(record)}, 201)
+
+    def api_publisher(self, name: str, publisher_id: str) -> _Response:
+        context = self._api_context(name, ("DELETE",))
+        if isinstance(context, _Response):
+            return context
+        project, _ = context
+        record = next((r for r in project.publishers if r.id == publisher_id), None)
+        if record is None:
+            return self.json({"error": "Publisher not found for this project"}, 404)
+        project.publishers.remove(record)
+        return self.json({"message": f"Removed trusted publisher from {project.name}"})
+
+
+def _github_workflow_problem(value: str) -> str | None:
+    if not value.endswith((".yml", ".yaml")):
+        return "Workflow name must end with .yml or .yaml"
+    if "/" in value:
+        return "Workflow filename must be a filename only, without directories"
+    return None
+
+
+def _gitlab_workflow_problem(value: str) -> str | None:
+    if not value.endswith((".yml", ".yaml")):
+        return "Top-level pipeline file path must end with .yml or .yaml"
+    if value.startswith("/") or value.endswith("/"):
+        return "Top-level pipeline file path cannot start or end with /"
+    return None
+
+
+def _github_environment_problem(environment: str) -> str | None:
+    if len(environment) > 255:
+        return "Environment name is too long (maximum is 255 characters)"
+    if environment.startswith(" "):
+        return "Environment name may not start with whitespace"
+    if environment.endswith(" "):
+        return "Environment name may not end with whitespace"
+    if _GITHUB_ENV_FORBIDDEN_RE.search(environment):
+        return (
+            "Environment name must not contain non-printable characters or the characters "
+            '"\'", """, "`", ",", ";", "\\"'
+        )
+    return None
+
+
+def _parse_uuid(post: Mapping[str, Sequence[str]]) -> str | None:
+    """``DeletePublisherForm``: ``publisher_id`` required and a UUID; canonical text or None."""
+    raw = _Submitted(post).raw("publisher_id")
+    try:
+        return str(uuid.UUID(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    app: FakeWarehouse
+    # Set by stop(): keep-alive connections that outlive the server are dropped, not served.
+    closed = False
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Reads the request, lets the FakeWarehouse answer it, writes the response."""
+
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without TCP_NODELAY every keep-alive
+    # request would wait for a delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {name: value for name, value in self.headers.items()}
+        response = None
+        if not self.server.closed:
+            response = self.server.app._handle(
+                self.command, self.path, headers, body, self.client_address[0]
+            )
+        if response is None:
+            self.close_connection = True
+            return
+        self.send_response(response.status, response.reason)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silent: tests read ``FakeWarehouse.requests`` instead of a log."""
+
+
+# --- Public API --------------------------------------------------------------------------------
+
+
+class FakeWarehouse:
+    """Warehouse's Trusted Publisher web flow on ``http://127.0.0.1:<port>``.
+
+    Configure users, projects, organizations and the knobs below, ``start()`` it (or use it
+    as a context manager), point the client at ``url``, then inspect ``outbox``,
+    ``requests``, ``pending_publishers`` and ``projects[...].publishers``.
+    """
+
+    def __init__(self, *, port: int = 0) -> None:
+        self.users: dict[str, User] = {}
+        self.projects: dict[str, Project] = {}
+        self.organizations: dict[str, Organization] = {}
+        self.pending_publishers: list[PendingPublisherRecord] = []
+        # GitHub's /users/{login} (case-insensitive), answered with the canonical login.
+        self.github_owners: dict[str, int] = {}
+        self.activestate_orgs: set[str] = set()
+        self.activestate_actors: dict[str, str] = {}
+        self.disabled_providers: set[str] = set()
+        self.registration_limit = 100
+        self.registration_retry_after = 3600
+        self.reauth_seconds: float = REAUTH_SECONDS
+        self.token_api = False
+        self.require_origin = True
+        self.clock: Callable[[], float] = time.time
+        self.outbox: list[Email] = []
+        self.requests: list[RequestRecord] = []
+        self.errors: list[str] = []
+        self._api_tokens: dict[str, str] = {}
+        self._sessions: dict[str, _Session] = {}
+        self._unique_logins: dict[tuple[str, str], _UniqueLogin] = {}
+        self._hits = _HitLog()
+        self._faults: list[_Fault] = []
+        self._signers = {
+            name: _Signer(name) for name in ("two_factor", "confirm_login", "remember_device")
+        }
+        self._lock = threading.RLock()
+        self._port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeWarehouse is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> Self:
+        server = _Server(("127.0.0.1", self._port), _Handler)
+        server.app = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-warehouse",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.closed = True
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        return self if self._server is not None else self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- configuration -----------------------------------------------------------------------
+
+    def add_user(
+        self,
+        username: str,
+        *,
+        password: str,
+        totp_secret: str | None = None,
+        email: str | None = None,
+        confirmed_ips: Iterable[str] = ("127.0.0.1",),
+        verified_email: bool = True,
+        has_2fa: bool = True,
+    ) -> User:
+        user = User(
+            username,
+            password,
+            totp_secret or pyotp.random_base32(),
+            email or f"{username}@example.com",
+            set(confirmed_ips),
+            verified_email,
+            has_2fa,
+        )
+        self.users[username] = user
+        return user
+
+    def add_default_user(self) -> User:
+        """The user the ``warehouse`` fixture and the standalone server start with."""
+        return self.add_user(
+            DEFAULT_USERNAME,
+            password=DEFAULT_PASSWORD,
+            totp_secret=DEFAULT_TOTP_SECRET,
+            email=DEFAULT_EMAIL,
+        )
+
+    def add_project(
+        self,
+        name: str,
+        *,
+        owners: Iterable[str] = (),
+        maintainers: Iterable[str] = (),
+        has_releases: bool = False,
+        organization: str | None = None,
+    ) -> Project:
+        """``organization``: the owning organization, whose owners may manage the project."""
+        project = Project(name, list(owners), list(maintainers), has_releases, organization)
+        self.projects[name] = project
+        return project
+
+    def add_organization(
+        self, name: str, *, owners: Iterable[str] = (), active: bool = True
+    ) -> Organization:
+        org = Organization(name, list(owners), active)
+        self.organizations[name] = org
+        return org
+
+    def add_api_token(self, token: str, username: str) -> None:
+        self._api_tokens[token] = username
+
+    def add_publisher(
+        self, project_name: str, publisher: Publisher, *, external_id: str = ""
+    ) -> PublisherRecord:
+        """Seed a project publisher as stored (no validation); returns its record."""
+        project = self._find_project(project_name)
+        if project is None:
+            raise KeyError(project_name)
+        record = self._attach(project, publisher, external_id)
+        if record is None:
+            raise ValueError(f"{publisher} is already attached to {project.name}")
+        return record
+
+    def add_pending_publisher(
+        self,
+        project_name: str,
+        publisher: Publisher,
+        *,
+        added_by: str,
+        organization: str | None = None,
+        external_id: str = "",
+    ) -> PendingPublisherRecord:
+        """Seed a pending publisher as stored (no validation); returns its record."""
+        record = PendingPublisherRecord(
+            str(uuid.uuid4()),
+            project_name,
+            publisher,
+            added_by,
+            organization,
+            external_id,
+            self.clock(),
+        )
+        self.pending_publishers.append(record)
+        return record
+
+    def expire_reauth(self, username: str) -> None:
+        """Make every session of ``username`` need re-authentication on its next page."""
+        with self._lock:
+            for session in self._sessions.values():
+                if session.username == username:
+                    session.auth_timestamp = None
+
+    def fail_next(
+        self,
+        method: str,
+        path_prefix: str,
+        status: int = 503,
+        headers: Mapping[str, str] | None = None,
+        body: str = "",
+        times: int = 1,
+        drop_connection: bool = False,
+    ) -> None:
+        """Answer the next ``times`` matching requests (``method`` or ``"*"``; path with query
+        starting with ``path_prefix``) with ``status``, or drop the connection, untouched by
+        any other logic."""
+        with self._lock:
+            self._faults.append(
+                _Fault(
+                    method.upper(),
+                    path_prefix,
+                    status,
+                    dict(headers or {}),
+                    body,
+                    times,
+                    drop_connection,
+                )
+            )
+
+    # -- internals used by the views -----------------------------------------------------------
+
+    def _handle(
+        self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes, client_ip: str
+    ) -> _Response | None:
+        with self._lock:
+            fault = next(
+                (
+                    f
+                    for f in self._faults
+                    if f.method in ("*", method) and raw_path.startswith(f.path_prefix)
+                ),
+                None,
+            )
+            if fault is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+                status = 0 if fault.drop_connection else fault.status
+                self.requests.append(RequestRecord(method, raw_path, status, client_ip))
+                if fault.drop_connection:
+                    return None
+                return _Response(
+                    fault.status,
+                    fault.body.encode(),
+                    "text/plain; charset=UTF-8",
+                    list(fault.headers.items()),
+                    HTTPStatus(fault.status).phrase,
+                )
+            try:
+                response = _View(self, method, raw_path, headers, body, client_ip).dispatch()
+            except Exception:
+                logger.exception("fake Warehouse failed on %s %s", method, raw_path)
+                self.errors.append(traceback.format_exc())
+                response = _Response(500, b"Internal Server Error", "text/plain; charset=UTF-8")
+            self.requests.append(RequestRecord(method, raw_path, response.status, client_ip))
+            return response
+
+    def _new_session(self, now: float) -> _Session:
+        session = _Session(secrets.token_urlsafe(32), last_used=now)
+        self._sessions[session.id] = session
+        return session
+
+    def _live_session(self, session_id: str, now: float) -> _Session | None:
+        session = self._sessions.get(session_id)
+        if session is not None and now - session.last_used > SESSION_MAX_AGE:
+            del self._sessions[session_id]
+            return None
+        return session
+
+    def _find_user(self, username: str) -> User | None:
+        return next(
+            (u for u in self.users.values() if u.username.lower() == username.lower()), None
+        )
+
+    def _user_by_id(self, user_id: object) -> User | None:
+        return next((u for u in self.users.values() if u.id == user_id), None)
+
+    def _find_project(self, name: str) -> Project | None:
+        key = normalize_name(name)
+        return next((p for p in self.projects.values() if normalize_name(p.name) == key), None)
+
+    def _find_organization(self, name: str) -> Organization | None:
+        key = normalize_name(name)
+        return next((o for o in self.organizations.values() if normalize_name(o.name) == key), None)
+
+    def _has_role(self, project: Project, user: User) -> bool:
+        return user.username in project.owners or user.username in project.maintainers
+
+    def _can_write(self, project: Project, user: User) -> bool:
+        """``ProjectsWrite``: a project Owner, or an Owner of the owning organization."""
+        if user.username in project.owners:
+            return True
+        org = self._find_organization(project.organization) if project.organization else None
+        return org is not None and user.username in org.owners
+
+    def _attach(
+        self, project: Project, publisher: Publisher, external_id: str
+    ) -> PublisherRecord | None:
+        """Reuse the identical stored publisher if any project has it (§3a step 5) and attach
+        it; None when it is already attached to this project."""
+        key = _unique_key(publisher, external_id, pending=False)
+        record = next(
+            (
+                r
+                for p in self.projects.values()
+                for r in p.publishers
+                if _unique_key(r.publisher, r.external_id, pending=False) == key
+            ),
+            None,
+        )
+        if record is None:
+            record = PublisherRecord(str(uuid.uuid4()), publisher, external_id)
+        elif any(r is record for r in project.publishers):
+            return None
+        project.publishers.append(record)
+        return record
+
+    def _pending_exists(self, new: PendingPublisherRecord) -> bool:
+        """The views' existence query: same project name and same configuration, any user."""
+        return any(
+            r.project_name == new.project_name
+            and r.publisher == new.publisher
+            and r.external_id == new.external_id
+            for r in self.pending_publishers
+        )
+
+    def _pending_conflict(self, new: PendingPublisherRecord) -> bool:
+        """The pending tables' unique constraint: same configuration, any project name."""
+        key = _unique_key(new.publisher, new.external_id, pending=True)
+        return any(
+            _unique_key(r.publisher, r.external_id, pending=True) == key
+            for r in self.pending_publishers
+        )
+
+
+def _unique_key(publisher: Publisher, external_id: str, *, pending: bool) -> tuple[str, ...]:
+    """The columns of Warehouse's unique constraints, compared exactly as stored."""
+    p = publisher
+    if isinstance(p, GitHubPublisher):
+        return ("github", p.owner, p.repository, p.workflow_filename, p.environment)
+    if isinstance(p, GitLabPublisher):
+        issuer = () if pending else (p.issuer_url,)
+        return ("gitlab", p.namespace, p.project, p.workflow_filepath, p.environment, *issuer)
+    if isinstance(p, GooglePublisher):
+        return ("google", p.email, p.sub)
+    return ("activestate", p.organization, p.project, external_id)
