@@ -244,3 +244,31 @@ def test_token_api_rejects_foreign_token(warehouse, clock):
     warehouse.token_api = True
     result = register(reg(warehouse), api_credentials("pypi-unknown"), clock=clock, sleep=clock.sleep)
     assert result.status is Status.FAILED and result.reason == "token-rejected"
+
+
+def test_further_pending_registration_reuses_the_read_back(warehouse, clock):
+    eng = engine(warehouse, clock)
+    try:
+        eng.register(reg(warehouse, "new-one", Target.PENDING))
+        before = len(warehouse.requests)
+        assert eng.register(reg(warehouse, "new-two", Target.PENDING)).status is Status.REGISTERED
+    finally:
+        eng.close()
+    assert [(r.method, r.path) for r in warehouse.requests[before:]] == [
+        ("POST", "/manage/account/publishing/"),
+        ("GET", "/manage/account/publishing/"),
+    ]
+
+
+def test_batch_that_cannot_fit_the_pending_limit_posts_nothing(warehouse, clock):
+    from pypi_trusted_publisher.engine import register_many
+
+    for n in range(2):
+        warehouse.add_pending_publisher(
+            f"old-{n}", GitHubPublisher("octo-org", f"old-{n}", "release.yml", "pypi"), added_by=DEFAULT_USERNAME
+        )
+    plan = [reg(warehouse, "new-one", Target.PENDING), reg(warehouse, "new-two", Target.PENDING)]
+    results = register_many(plan, CREDENTIALS, clock=clock, sleep=clock.sleep)
+    assert [r.reason for r in results] == ["pending-limit", "pending-limit"]
+    assert "you have 2" in results[0].message
+    assert not any(r.method == "POST" and "/publishing/" in r.path for r in warehouse.requests)

@@ -146,6 +146,20 @@ class Engine:
             return self._guard(registration, "web", lambda: self._via_web(registration, self.web.register))
         return self._link_only(registration, notes)
 
+    def check_pending_room(self, registrations: list[Registration]) -> None:
+        """Before a batch posts anything: do its new pending publishers fit the limit of 3?"""
+        from .web.registrar import pending_room
+        from .web.session import NeedsConfirmation
+
+        planned = [r for r in registrations if r.target is Target.PENDING and not r.organization]
+        if len(planned) < 2 or "web" not in choose_method(self.method, self.credentials, planned[0]):
+            return
+        try:
+            _, rows = self.web.listing(Place(self.index, target=Target.PENDING))
+        except NeedsConfirmation:
+            return  # each registration will report it
+        pending_room(rows, planned)
+
     def remove(self, registration: Registration) -> Result:
         """Remove a publisher (web session only), verified by the listing."""
         return self._guard(registration, "web", lambda: self._via_web(registration, self.web.remove))
@@ -259,13 +273,25 @@ def register_many(
     **kwargs: object,
 ) -> list[Result]:
     """One login per index for many registrations; one item's failure does not stop the rest."""
+    registrations = list(registrations)
     results: list[Result] = []
     engines: dict[str, Engine] = {}
+    refused: dict[str, RegistrationFailed] = {}
     try:
         for registration in registrations:
-            eng = engines.get(registration.index.url)
+            url = registration.index.url
+            eng = engines.get(url)
             if eng is None:
-                eng = engines[registration.index.url] = Engine(registration.index, credentials, **kwargs)  # type: ignore[arg-type]
+                eng = engines[url] = Engine(registration.index, credentials, **kwargs)  # type: ignore[arg-type]
+                try:
+                    eng.check_pending_room([r for r in registrations if r.index.url == url])
+                except RegistrationFailed as exc:
+                    refused[url] = exc
+            if url in refused:
+                exc = refused[url]
+                results.append(_result(registration, Status.FAILED, registration.target is Target.PENDING,
+                                       exc.message, reason=exc.reason, method="web"))
+                continue
             results.append(eng.register(registration))
     finally:
         for eng in engines.values():

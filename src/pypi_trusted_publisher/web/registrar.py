@@ -62,6 +62,14 @@ class WebRegistrar:
         self.session = session
         # Which page the last registration ended up on (None: not reached yet).
         self.pending_page_used: bool | None = None
+        # The page each read-back fetched: the next registration on the same page starts
+        # from it instead of a new GET (the pending page is shared by every new project).
+        self._latest: dict[str, Page] = {}
+
+    def _open(self, path: str) -> tuple[int, Page]:
+        """A page we read back a moment ago, else a fresh GET."""
+        cached = self._latest.pop(path, None)
+        return (200, cached) if cached is not None else self.session.open(path)
 
     def ensure_login(self, place: Place) -> None:
         if not self.session.logged_in:
@@ -93,7 +101,7 @@ class WebRegistrar:
         """Open the page the registration goes to: the project's, else the pending one."""
         if place.target is not Target.PENDING:
             path = _path(links.project_page(place), place)
-            status, page = self.session.open(path)
+            status, page = self._open(path)
             if status == 200:
                 return False, path, page
             if status == 403:
@@ -110,7 +118,7 @@ class WebRegistrar:
                     "Register a pending publisher instead (--pending): the first trusted upload creates it.",
                 )
         path = _path(links.pending_page(place), place)
-        status, page = self.session.open(path)
+        status, page = self._open(path)
         if status == 403:
             raise RegistrationFailed(
                 "not-owner", f"You are not an Owner of the organization {place.organization!r}."
@@ -123,7 +131,8 @@ class WebRegistrar:
     def listing(self, place: Place) -> tuple[bool, list[Row]]:
         """The publishers of a project, or your (or the organization's) pending ones."""
         self.ensure_login(place)
-        pending, _, page = self._target_page(place)
+        pending, path, page = self._target_page(place)
+        self._latest[path] = page  # reading changes nothing: the next registration may start from it
         return pending, page.publisher_rows(pending=pending)
 
     def remove(self, registration: Registration) -> Outcome:
@@ -286,7 +295,20 @@ class WebRegistrar:
 
     def _listed(self, registration: Registration, pending: bool, path: str) -> bool:
         _, page = self.session.open(path)
+        self._latest[path] = page
         return _matching(page.publisher_rows(pending=pending), registration, pending) is not None
+
+
+def pending_room(rows: list[Row], planned: list[Registration]) -> None:
+    """Refuse a batch whose new pending publishers cannot fit PyPI's per-account limit."""
+    new = [r for r in planned if _matching(rows, r, True) is None]
+    if new and len(rows) + len(new) > PENDING_LIMIT:
+        have = ", ".join(repr(row.project_name) for row in rows) or "none"
+        raise RegistrationFailed(
+            "pending-limit",
+            f"The plan adds {len(new)} pending publishers, you have {len(rows)} ({have}), and PyPI allows "
+            f"{PENDING_LIMIT} per account; nothing was registered. Remove some, or use an organization.",
+        )
 
 
 def _check_pending_inputs(registration: Registration) -> None:
