@@ -11,6 +11,7 @@ or headers, so nothing secret can leak through them.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from urllib.parse import urljoin, urlsplit
@@ -30,6 +31,20 @@ MAX_RETRY_AFTER = 60.0
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
+class _DropQueries(logging.Filter):
+    """httpx logs every request URL at INFO; a confirm-login URL carries a login token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.copy_with(query=None) if isinstance(arg, httpx.URL) else arg for arg in record.args
+            )
+        return True
+
+
+_QUERY_FILTER = _DropQueries()
+
+
 def retry_after_seconds(response: httpx.Response) -> int | None:
     value = response.headers.get("Retry-After", "")
     return int(value) if value.strip().isdigit() else None
@@ -46,6 +61,9 @@ class Http:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        logging.getLogger("httpx").addFilter(_QUERY_FILTER)  # idempotent: filters are a set
+        # httpcore's DEBUG traces print raw response headers, session cookies included.
+        logging.getLogger("httpcore").setLevel(max(logging.INFO, logging.getLogger("httpcore").level))
         self.index = index
         self.sleep = sleep
         self.requests = 0

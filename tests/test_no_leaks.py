@@ -1,0 +1,97 @@
+"""No secret ever reaches stdout, stderr, JSON or log records, in any flow.
+
+Distinctive values for the password, the TOTP secret (and the codes it makes),
+the API token, the session cookie and the confirm link are run through success,
+each kind of failure, confirmation, dry run and JSON output.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pyotp
+import pytest
+from fake_warehouse import DEFAULT_USERNAME, FakeWarehouse
+from test_cli_e2e import GH, run
+
+from pypi_trusted_publisher.engine import register
+from pypi_trusted_publisher.indexes import resolve_index
+from pypi_trusted_publisher.models import Credentials, Registration, Status
+from pypi_trusted_publisher.publishers import GitHubPublisher
+from pypi_trusted_publisher.secret import Secret
+
+PASSWORD = "pw-LEAKCHECK-7d1f0c"
+TOTP_SECRET = "LEAKCHECKLEAKCHECKLEAKCHECKLEAKC"
+API_TOKEN = "pypi-LEAKCHECK-token-5b2e"
+ENV = {"PYPI_PASSWORD": PASSWORD, "PYPI_TOTP_SECRET": TOTP_SECRET, "PYPI_API_TOKEN": API_TOKEN}
+
+
+@pytest.fixture
+def wh(warehouse: FakeWarehouse) -> FakeWarehouse:
+    warehouse.users[DEFAULT_USERNAME].password = PASSWORD
+    warehouse.users[DEFAULT_USERNAME].totp_secret = TOTP_SECRET
+    warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME])
+    warehouse.github_owners = {"octo-org": 1001}
+    warehouse.token_api = True
+    warehouse.add_api_token(API_TOKEN, DEFAULT_USERNAME)
+    return warehouse
+
+
+def secrets_of(wh: FakeWarehouse) -> list[str]:
+    totp = pyotp.TOTP(TOTP_SECRET)
+    now = wh.clock()
+    codes = [totp.at(now + step) for step in (-30, 0, 30)]
+    tokens = [mail.confirm_url.split("token=", 1)[1] for mail in wh.outbox]
+    sessions = list(getattr(wh, "_sessions", {}))
+    return [PASSWORD, TOTP_SECRET, API_TOKEN, *codes, *tokens, *sessions]
+
+
+def assert_clean(wh: FakeWarehouse, *texts: str) -> None:
+    blob = "\n".join(texts)
+    for secret in secrets_of(wh):
+        assert secret not in blob, f"secret leaked: {secret[:6]}…"
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["add", "--project", "my-pkg", *GH], {}),  # success, token API
+        (["add", "--method", "web", "--project", "my-pkg", *GH], {}),  # success, web session
+        (["add", "--method", "web", "--project", "my-pkg", *GH], {"PYPI_PASSWORD": PASSWORD + "x"}),
+        (["add", "--method", "web", "--project", "my-pkg", *GH], {"PYPI_TOTP_SECRET": "A" * 32}),
+        (["add", "--project", "my-pkg", "--dry-run", *GH], {}),
+        (["add", "--pending", "--project", "asyncio", *GH], {}),
+        (["list", "--project", "my-pkg"], {}),
+    ],
+)
+def test_cli_flows_do_not_leak(wh, args, env):
+    code, lines, err = run(wh, *args, env={**ENV, **env})
+    assert lines, err
+    assert_clean(wh, repr(lines), err)
+
+
+def test_needs_confirmation_does_not_leak_the_link(wh):
+    wh.users[DEFAULT_USERNAME].confirmed_ips.clear()
+    code, [result], err = run(wh, "add", "--method", "web", "--project", "my-pkg", *GH, env=ENV)
+    assert result["status"] == "needs-confirmation" and wh.outbox
+    assert_clean(wh, repr(result), err)
+
+
+def test_log_records_and_reprs_do_not_leak(wh, caplog):
+    """Even with DEBUG logging on (httpx logs every request), nothing secret is recorded."""
+    wh.users[DEFAULT_USERNAME].confirmed_ips.clear()
+
+    class Paste:
+        def confirm_link(self, request):
+            return Secret(wh.outbox[-1].confirm_url)
+
+    credentials = Credentials(DEFAULT_USERNAME, Secret(PASSWORD), Secret(TOTP_SECRET), api_token=Secret(API_TOKEN))
+    registration = Registration(
+        resolve_index(wh.url), "my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi")
+    )
+    with caplog.at_level(logging.DEBUG):
+        result = register(registration, credentials, confirmer=Paste(), method="web")
+    assert result.status is Status.REGISTERED, result.message
+    records = "\n".join(record.getMessage() for record in caplog.records)
+    assert "confirm-login" in records  # the request was logged, without its token
+    assert_clean(wh, records, repr(credentials), repr(result), str(result.to_dict()))
