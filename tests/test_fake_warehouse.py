@@ -7,10 +7,12 @@ injected through ``FakeWarehouse.clock``; nothing sleeps.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -63,13 +65,13 @@ class Browser:
         )
         self.csrf = ""
 
-    def get(self, url: str, **kwargs: object) -> httpx.Response:
-        response = self.client.get(url, **kwargs)  # type: ignore[arg-type]
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        response = self.client.get(url, **kwargs)
         self.remember_csrf(response)
         return response
 
-    def post(self, url: str, data: dict[str, str], **kwargs: object) -> httpx.Response:
-        response = self.client.post(url, data={"csrf_token": self.csrf, **data}, **kwargs)  # type: ignore[arg-type]
+    def post(self, url: str, data: dict[str, str], **kwargs: Any) -> httpx.Response:
+        response = self.client.post(url, data={"csrf_token": self.csrf, **data}, **kwargs)
         self.remember_csrf(response)
         return response
 
@@ -141,16 +143,15 @@ def title(response: httpx.Response) -> str:
 def errors_in(response: httpx.Response, form_id: str) -> dict[str, list[str]]:
     """Inline errors of one form by field: ``ul#<field>-errors`` on the publishing pages,
     ``div#<field>-errors > ul`` on the login page."""
-    form = html(response).css_first(f"form#{form_id}")
-    assert form is not None, f"no form#{form_id}"
+    form = one(response, f"form#{form_id}")
     return {
         _error_list_id(ul).removesuffix("-errors"): [text(li) for li in ul.css("li")]
         for ul in form.css("ul.form-errors")
     }
 
 
-def _error_list_id(ul: object) -> str:
-    return ul.attributes.get("id") or ul.parent.attributes.get("id") or ""  # type: ignore[attr-defined]
+def _error_list_id(ul: LexborNode) -> str:
+    return attr(ul, "id") or (attr(ul.parent, "id") if ul.parent is not None else "")
 
 
 def row_ids(response: httpx.Response) -> list[str]:
@@ -192,11 +193,12 @@ def browser(wh: FakeWarehouse) -> Browser:
 
 
 def can_bind(ip: str) -> bool:
-    try:
-        with httpx.Client(transport=httpx.HTTPTransport(local_address=ip)) as c:
-            c.get("http://127.0.0.1:9", timeout=0.5)
-    except httpx.ConnectError as exc:
-        return "Cannot assign requested address" not in str(exc)
+    """Other loopback addresses stand in for other client IPs (Linux has all of 127/8)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((ip, 0))
+        except OSError:
+            return False
     return True
 
 
@@ -212,7 +214,7 @@ def test_login_page_creates_session_with_anonymous_csrf(wh: FakeWarehouse) -> No
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("session_id=")
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
-    form = html(response).css_first("form#login-form")
+    form = one(response, "form#login-form")
     names = {attr(n, "name") for n in form.css("input[name]")}
     assert names == {"csrf_token", "next", "username", "password"}
     assert title(response) == "Log in · PyPI"
@@ -480,7 +482,8 @@ def test_manage_pages_redirect_or_refuse(wh: FakeWarehouse) -> None:
     assert anonymous.headers["location"] == (
         f"{wh.url}/account/login/?next=%2Fmanage%2Faccount%2Fpublishing%2F"
     )
-    assert httpx.post(f"{wh.url}{ACCOUNT_PAGE}", data=GITHUB).status_code == 303  # no match
+    # No view matches these parameter names; logged out, that is a login redirect too.
+    assert httpx.post(f"{wh.url}{ACCOUNT_PAGE}", data=GITHUB).status_code == 303
     wh.add_project("theirs", owners=("someone",), maintainers=(DEFAULT_USERNAME,))
     b = Browser(wh)
     b.login()
@@ -518,11 +521,20 @@ def test_unverified_email_and_missing_2fa(wh: FakeWarehouse) -> None:
     ]
 
 
+def test_session_expires_after_twelve_idle_hours(
+    wh: FakeWarehouse, clock: Clock, browser: Browser
+) -> None:
+    clock.advance(12 * 3600 - 1)
+    assert title(browser.get("/manage/projects/")) == "Your projects · PyPI"
+    clock.advance(12 * 3600 + 1)
+    assert browser.get("/manage/projects/").status_code == 303
+
+
 def test_reauth_window(wh: FakeWarehouse, clock: Clock, browser: Browser) -> None:
     clock.advance(wh.reauth_seconds)
     page = browser.get(PROJECT_PAGE + "?provider=github")
     assert page.status_code == 200 and title(page) == "Confirm password · PyPI"
-    form = html(page).css_first('form[action="/account/reauthenticate/"]')
+    form = one(page, 'form[action="/account/reauthenticate/"]')
     hidden = {attr(n, "name"): attr(n, "value") for n in form.css("input[type=hidden]")}
     assert json.loads(hidden["next_route_matchdict"]) == {
         "project_name": "danas-proj",
@@ -579,7 +591,7 @@ def test_project_publisher_add_duplicate_and_listing(wh: FakeWarehouse, browser:
     assert row_ids(listing) == [record.id]
     details = text(html(listing).css_first("table.table--publisher-list tbody tr td small"))
     assert details == "Repository: octo-org/repo Workflow: release.yml Environment name: pypi"
-    modal_input = html(listing).css_first(f"#remove-publisher-{record.id} input[name=publisher_id]")
+    modal_input = one(listing, f"#remove-publisher-{record.id} input[name=publisher_id]")
     assert attr(modal_input, "value") == record.id
 
 
@@ -715,7 +727,7 @@ def test_prefill_view(wh: FakeWarehouse, browser: Browser) -> None:
     assert "Proceed with caution! Some form fields have been autofilled" in text(
         tree.css_first("#prefilled-warning")
     )
-    form = tree.css_first("form#github-publisher-form")
+    form = one(tree, "form#github-publisher-form")
     assert attr(one(form, "input[name=owner]"), "value") == "octo"
     assert attr(one(form, "input[name=repository]"), "value") == "r"
     assert attr(one(tree, "form#google-publisher-form input[name=email]"), "value") == ""
@@ -792,7 +804,7 @@ def test_pending_publisher_lifecycle(wh: FakeWarehouse, browser: Browser) -> Non
         )
     ]
     listing = browser.get(ACCOUNT_PAGE)
-    table = html(listing).css_first("table.table--publisher-list")
+    table = one(listing, "table.table--publisher-list")
     assert text(table.css_first("thead th")) == "Pending project name"
     assert text(table.css_first("tbody tr td")) == "new-one"
     assert row_ids(listing) == [record.id]
@@ -917,7 +929,7 @@ def test_organization_pending_publishers(wh: FakeWarehouse, browser: Browser) ->
     assert [r.project_name for r in wh.pending_publishers] == ["org-new"]
     assert wh.pending_publishers[0].organization == "octo-org"
     page = browser.get(ORG_PAGE)
-    modal_form = html(page).css_first(f"#remove-publisher-{wh.pending_publishers[0].id} form")
+    modal_form = one(page, f"#remove-publisher-{wh.pending_publishers[0].id} form")
     assert attr(modal_form, "action") == ACCOUNT_PAGE
     assert browser.post(ORG_PAGE, {"publisher_id": wh.pending_publishers[0].id}).status_code == 404
     # Organization rows count toward the account's limit of three.
@@ -949,7 +961,7 @@ def test_flash_messages_are_popped(wh: FakeWarehouse, browser: Browser) -> None:
     browser.get(PROJECT_PAGE)
     browser.post(PROJECT_PAGE, {"publisher_id": "0f0f0f0f-0000-4000-8000-000000000000"})
     raw = browser.client.get("/_includes/unauthed/flash-messages/")
-    bar = html(raw).css_first("div.notification-bar")
+    bar = one(raw, "div.notification-bar")
     assert attr(bar, "class") == (
         "notification-bar notification-bar--danger notification-bar--dismissable"
     )
@@ -1057,7 +1069,7 @@ def test_standalone_server_prints_url_and_credentials() -> None:
 # --- Markup parity with the recorded pages ----------------------------------------------------
 
 
-def client_view(markup: str) -> dict[str, object]:
+def client_view(markup: str) -> dict[str, Any]:
     """What a client selects on: forms and their input names, publisher tables, inline
     errors, flash bars and the reauth form's hidden inputs."""
     tree = html(markup)
@@ -1104,8 +1116,8 @@ def client_view(markup: str) -> dict[str, object]:
     }
 
 
-def _inside(node: object, tag: str) -> bool:
-    parent = node.parent  # type: ignore[attr-defined]
+def _inside(node: LexborNode, tag: str) -> bool:
+    parent = node.parent
     while parent is not None:
         if parent.tag == tag:
             return True

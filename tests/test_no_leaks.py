@@ -11,14 +11,14 @@ import logging
 
 import pyotp
 import pytest
-from fake_warehouse import DEFAULT_USERNAME, FakeWarehouse
-from test_cli_e2e import GH, run
 
+from fake_warehouse import DEFAULT_USERNAME, FakeWarehouse
 from pypi_trusted_publisher.engine import register
 from pypi_trusted_publisher.indexes import resolve_index
 from pypi_trusted_publisher.models import Credentials, Registration, Status
 from pypi_trusted_publisher.publishers import GitHubPublisher
 from pypi_trusted_publisher.secret import Secret
+from test_cli_e2e import GH, run
 
 PASSWORD = "pw-LEAKCHECK-7d1f0c"
 TOTP_SECRET = "LEAKCHECKLEAKCHECKLEAKCHECKLEAKC"
@@ -65,14 +65,14 @@ def assert_clean(wh: FakeWarehouse, *texts: str) -> None:
     ],
 )
 def test_cli_flows_do_not_leak(wh, args, env):
-    code, lines, err = run(wh, *args, env={**ENV, **env})
+    _, lines, err = run(wh, *args, env={**ENV, **env})
     assert lines, err
     assert_clean(wh, repr(lines), err)
 
 
 def test_needs_confirmation_does_not_leak_the_link(wh):
     wh.users[DEFAULT_USERNAME].confirmed_ips.clear()
-    code, [result], err = run(wh, "add", "--method", "web", "--project", "my-pkg", *GH, env=ENV)
+    _, [result], err = run(wh, "add", "--method", "web", "--project", "my-pkg", *GH, env=ENV)
     assert result["status"] == "needs-confirmation" and wh.outbox
     assert_clean(wh, repr(result), err)
 

@@ -1484,19 +1484,10 @@ class _View:
         if checked.errors or checked.publisher is None:
             self.flash(MSG_NOT_REGISTERED)
             return self._render_account(checked, kind)
-        publisher = checked.publisher
-        if isinstance(publisher, GitLabPublisher):
-            publisher = GitLabPublisher(
-                publisher.namespace,
-                publisher.project,
-                publisher.workflow_filepath,
-                publisher.environment,
-                GITLAB_ISSUER,
-            )
         record = PendingPublisherRecord(
             str(uuid.uuid4()),
             project_name,
-            publisher,
+            checked.publisher,
             user.username,
             None,
             checked.external_id,
@@ -1658,11 +1649,15 @@ class _View:
         accept = self.headers.get("Accept")
         if not accept:
             return True
+        acceptable = ("*/*", "application/*", "application/vnd.pypi.api-v0-danger+json")
         for item in accept.split(","):
             media, *params = (part.strip() for part in item.split(";"))
-            if any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params):
-                continue
-            if media in ("*/*", "application/*", "application/vnd.pypi.api-v0-danger+json"):
+            weights = [p.partition("=")[2] for p in params if p.partition("=")[0].strip() == "q"]
+            try:
+                weight = float(weights[0]) if weights else 1.0
+            except ValueError:
+                weight = 0.0
+            if weight > 0 and media in acceptable:
                 return True
         return False
 
@@ -1842,8 +1837,18 @@ class FakeWarehouse:
     """Warehouse's Trusted Publisher web flow on ``http://127.0.0.1:<port>``.
 
     Configure users, projects, organizations and the knobs below, ``start()`` it (or use it
-    as a context manager), point the client at ``url``, then inspect ``outbox``,
-    ``requests``, ``pending_publishers`` and ``projects[...].publishers``.
+    as a context manager), point the client at ``url``, then inspect the state.
+
+    Knobs (read on every request, so tests may change them while it runs):
+    ``github_owners`` (login -> id; other owners are unknown to "GitHub"),
+    ``activestate_orgs`` / ``activestate_actors`` (actor -> id), ``disabled_providers``
+    (admin flags, e.g. ``{"gitlab"}``), ``registration_limit`` / ``registration_retry_after``
+    (per user and per IP, per day), ``reauth_seconds``, ``token_api`` (serve the §12
+    ``/danger-api/`` routes), ``require_origin`` (behave like https) and ``clock``.
+
+    State: ``users``, ``projects`` (their ``publishers``), ``organizations``,
+    ``pending_publishers``, ``outbox`` (sent e-mails), ``requests`` (every request, for
+    counting) and ``errors`` (tracebacks of views that crashed; tests should expect none).
     """
 
     def __init__(self, *, port: int = 0) -> None:

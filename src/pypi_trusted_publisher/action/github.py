@@ -27,8 +27,9 @@ mutation($id: ID!) {
 class GitHubError(Exception):
     """A GitHub API call failed; ``status`` is 0 when no response arrived."""
 
-    def __init__(self, status: int, what: str) -> None:
-        super().__init__(f"GitHub API {what} failed" + (f" (HTTP {status})" if status else ""))
+    def __init__(self, status: int, what: str, detail: str = "") -> None:
+        detail = detail or (f"HTTP {status}" if status else "no response")
+        super().__init__(f"GitHub API {what} failed ({detail})")
         self.status = status
 
 
@@ -67,7 +68,7 @@ class GitHubApi:
     def close(self) -> None:
         self.client.close()
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:  # noqa: ANN401
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         what = f"{method} {path.split('?', 1)[0]}"
         try:
             response = self.client.request(method, path.lstrip("/"), **kwargs)
@@ -77,29 +78,38 @@ class GitHubApi:
             raise GitHubError(response.status_code, what)
         return response
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> Any:  # noqa: ANN401
-        return self._call(method, path, **kwargs).json()
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._call(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise GitHubError(response.status_code, f"{method} {path}", "not JSON") from None
+
+    def _object(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        data = self._json(method, path, **kwargs)
+        if not isinstance(data, dict):
+            raise GitHubError(200, f"{method} {path}", "not a JSON object")
+        return data
 
     def repository(self, repo: str) -> dict[str, Any]:
-        return self._json("GET", f"/repos/{repo}")
+        return self._object("GET", f"/repos/{repo}")
 
     def create_issue(self, repo: str, title: str, body: str) -> dict[str, Any]:
-        return self._json("POST", f"/repos/{repo}/issues", json={"title": title, "body": body})
+        return self._object("POST", f"/repos/{repo}/issues", json={"title": title, "body": body})
 
     def comment(self, repo: str, number: int, body: str) -> dict[str, Any]:
-        return self._json("POST", f"/repos/{repo}/issues/{number}/comments", json={"body": body})
+        return self._object("POST", f"/repos/{repo}/issues/{number}/comments", json={"body": body})
 
     def comments(self, repo: str, number: int, since: str) -> list[dict[str, Any]]:
         """Comments updated since ``since`` (ISO 8601), oldest first, all pages."""
         found: list[dict[str, Any]] = []
         page = 1
         while True:
-            batch = self._json(
-                "GET",
-                f"/repos/{repo}/issues/{number}/comments",
-                params={"since": since, "per_page": 100, "page": page},
-            )
-            found.extend(batch)
+            path = f"/repos/{repo}/issues/{number}/comments"
+            batch = self._json("GET", path, params={"since": since, "per_page": 100, "page": page})
+            if not isinstance(batch, list):
+                raise GitHubError(200, f"GET {path}", "not a JSON list")
+            found.extend(item for item in batch if isinstance(item, dict))
             if len(batch) < 100:
                 return found
             page += 1
@@ -107,7 +117,7 @@ class GitHubApi:
     def can_write(self, repo: str, login: str) -> bool:
         """True when ``login`` has admin, maintain or write access to ``repo``."""
         try:
-            data = self._json("GET", f"/repos/{repo}/collaborators/{quote(login, safe='')}/permission")
+            data = self._object("GET", f"/repos/{repo}/collaborators/{quote(login, safe='')}/permission")
         except GitHubError as exc:
             if exc.status == 404:  # not a collaborator (or not a user at all)
                 return False

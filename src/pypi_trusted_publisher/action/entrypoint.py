@@ -1,0 +1,262 @@
+"""What ``action.yml`` runs: inputs in, registration (and check), outputs and summary out.
+
+Order matters: every secret input is masked before anything else is printed,
+so no later line (ours, httpx's or a traceback) can show one. Exit codes: 0
+success, 1 failure (0 with ``fail-on-error: false``), 2 invalid input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import github_action_utils as gha
+
+from .. import engine, preflight, render
+from ..confirm import ConfirmationProvider, NoConfirmation
+from ..context import RepoContext
+from ..errors import UsageError
+from ..inputs import Resolved, resolve
+from ..models import Registration, Result, Status, Target
+from ..publishers import to_dict
+from . import summary
+from .confirmation import IssueConfirmation
+from .github import GitHubApi
+from .settings import ActionSettings, parse, secret_values
+
+OUTPUTS = (
+    "status", "project", "pending", "publisher", "manage-url", "manual-url",
+    "message", "reason", "check", "json",
+)  # fmt: skip
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+TITLE = "PyPI trusted publisher"
+
+
+@contextmanager
+def _environment(env: Mapping[str, str]) -> Iterator[None]:
+    """Install ``env`` as ``os.environ`` for one call.
+
+    github-action-utils reads ``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY`` and
+    ``GITHUB_ACTIONS`` from ``os.environ``; this keeps it and us in agreement
+    when a caller (a test) passes its own runner environment.
+    """
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def mask_secrets(env: Mapping[str, str]) -> None:
+    """``::add-mask::`` every secret input; anything already buffered goes out first."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for value in secret_values(env):
+        gha.add_mask(value)
+
+
+def mask(value: str) -> None:
+    sys.stdout.flush()
+    gha.add_mask(value)
+
+
+def write_outputs(env: Mapping[str, str], values: Mapping[str, str]) -> None:
+    """Every declared output, empty when it has no value, so later steps see stable keys."""
+    if not env.get("GITHUB_OUTPUT"):
+        return
+    for name in OUTPUTS:
+        gha.set_output(name, values.get(name, ""))
+
+
+def write_summary(env: Mapping[str, str], markdown: str) -> None:
+    if env.get("GITHUB_STEP_SUMMARY"):
+        gha.append_job_summary(markdown)
+
+
+def usage_failure(env: Mapping[str, str], error: UsageError) -> int:
+    gha.error(error.message, title=f"{TITLE}: invalid input")
+    payload = {"status": "failed", "reason": "invalid-input", "field": error.field or None, "message": error.message}
+    write_outputs(
+        env,
+        {
+            "status": "failed",
+            "reason": "invalid-input",
+            "message": error.message,
+            "check": "skipped",
+            "json": json.dumps(payload, separators=(",", ":")),
+        },
+    )
+    write_summary(env, summary.usage_markdown(error))
+    return EXIT_USAGE
+
+
+def registration_outputs(registration: Registration, pending: bool) -> dict[str, str]:
+    return {
+        "project": registration.normalized_project,
+        "pending": "true" if pending else "false",
+        "publisher": json.dumps(to_dict(registration.publisher), separators=(",", ":")),
+    }
+
+
+def result_outputs(result: Result, check: str) -> dict[str, str]:
+    return {
+        **registration_outputs(result.registration, result.pending),
+        "status": result.status.value,
+        "manage-url": result.manage_url,
+        "manual-url": result.manual_url,
+        "message": result.message,
+        "reason": result.reason,
+        "check": check,
+        "json": render.json_line(result),
+    }
+
+
+def run_check(resolved: Resolved, context: RepoContext, pending: bool) -> preflight.Report:
+    """The preflight check of the publishing setup; its annotations go to the log."""
+    registration = resolved.registration
+    report = preflight.check_publisher(
+        registration.publisher,
+        index=registration.index,
+        project=registration.project,
+        pending=pending,
+        context=context,
+    )
+    for line in preflight.render_annotations(report):
+        gha.echo(line)
+    return report
+
+
+def check_only(env: Mapping[str, str], resolved: Resolved, context: RepoContext, settings: ActionSettings) -> int:
+    registration = resolved.registration
+    pending = registration.target is Target.PENDING
+    report = run_check(resolved, context, pending)
+    failed = report.has_errors
+    status = "failed" if failed else "checked"
+    message = (
+        "The check found problems that would make the first trusted upload fail."
+        if failed
+        else "The check found nothing that would make the first trusted upload fail."
+    )
+    (gha.error if failed else gha.notice)(message, title=f"{TITLE}: check")
+    payload = {
+        "status": status,
+        "mode": "check",
+        "index": registration.index.url,
+        "project": registration.normalized_project,
+        "pending": pending,
+        "publisher": to_dict(registration.publisher),
+        "message": message,
+        "check": preflight.render_json(report),
+    }
+    write_outputs(
+        env,
+        {
+            **registration_outputs(registration, pending),
+            "status": status,
+            "message": message,
+            "reason": "check-failed" if failed else "",
+            "check": "failed" if failed else "passed",
+            "json": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        },
+    )
+    headline = "❌ failed" if failed else "✅ passed"
+    write_summary(env, f"## {TITLE}: check {headline}\n\n{message}\n\n{preflight.render_markdown(report)}")
+    return EXIT_FAILED if failed and settings.fail_on_error else EXIT_OK
+
+
+def confirmer_for(env: Mapping[str, str], settings: ActionSettings) -> IssueConfirmation | None:
+    if settings.confirmation is None or settings.dry_run:
+        return None
+    api = GitHubApi(
+        env.get("GITHUB_API_URL") or "https://api.github.com",
+        settings.confirmation_token.reveal(),
+        graphql=env.get("GITHUB_GRAPHQL_URL", ""),
+        timeout=settings.timeout,
+    )
+    return IssueConfirmation(api, settings.confirmation, mask=mask, log=print, warn=gha.warning)
+
+
+def annotate(result: Result) -> None:
+    title = f"{TITLE}: {result.status.value}"
+    if result.status.ok:
+        where = "" if result.status is Status.DRY_RUN else f" Manage: {result.manage_url}"
+        gha.notice(result.message + where, title=title)
+    else:
+        gha.error(f"{result.message} Register by hand: {result.manual_url}", title=title)
+
+
+def add(env: Mapping[str, str], resolved: Resolved, context: RepoContext, settings: ActionSettings) -> int:
+    provider = confirmer_for(env, settings)
+    confirmer: ConfirmationProvider = provider if provider is not None else NoConfirmation()
+    try:
+        result = engine.register(
+            resolved.registration,
+            settings.credentials,
+            confirmer=confirmer,
+            dry_run=settings.dry_run,
+            timeout=settings.timeout,
+            method=settings.method,
+        )
+        if provider is not None:
+            provider.finish(result)
+    finally:
+        if provider is not None:
+            provider.api.close()
+    with gha.stop_commands():  # the index's messages are data, never workflow commands
+        print(render.text(result), flush=True)
+    annotate(result)
+    check, markdown = "skipped", ""
+    if settings.check:
+        report = run_check(resolved, context, result.pending)
+        check, markdown = ("failed" if report.has_errors else "passed"), preflight.render_markdown(report)
+    notes = provider.notes if provider is not None else []
+    write_outputs(env, result_outputs(result, check))
+    write_summary(env, summary.result_markdown(result, notes=notes, check=markdown))
+    if result.exit_code and not settings.fail_on_error:
+        gha.notice("fail-on-error is false, so this step succeeds; read the status output.", title=TITLE)
+        return EXIT_OK
+    return result.exit_code
+
+
+def run(env: Mapping[str, str]) -> int:
+    mask_secrets(env)
+    try:
+        settings = parse(env)
+        context = RepoContext(cwd=Path(env.get("GITHUB_WORKSPACE") or os.getcwd()), env=env)
+        resolved = resolve(settings.options, context)
+    except UsageError as exc:
+        return usage_failure(env, exc)
+    if resolved.defaults:
+        print("Defaults:\n" + render.defaults(resolved.defaults), flush=True)
+    for warning in resolved.warnings:
+        gha.warning(warning, title=TITLE)
+    if settings.mode == "check":
+        return check_only(env, resolved, context, settings)
+    return add(env, resolved, context, settings)
+
+
+def main(env: Mapping[str, str] | None = None) -> int:
+    """Run the action against ``env`` (default: this process's environment)."""
+    if env is None:
+        return _guarded(os.environ)
+    with _environment(env):
+        return _guarded(os.environ)
+
+
+def _guarded(env: Mapping[str, str]) -> int:
+    try:
+        return run(env)
+    except Exception as exc:  # a bug: say so on the run page, with the traceback in the log
+        sys.stdout.flush()
+        traceback.print_exc()
+        sys.stderr.flush()
+        gha.error(f"Unexpected {type(exc).__name__}; the traceback is in the log.", title=TITLE)
+        return EXIT_FAILED

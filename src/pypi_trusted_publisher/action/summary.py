@@ -1,0 +1,149 @@
+"""The Markdown job summary: what happened, where to manage it, and what to do next.
+
+Built only from the :class:`~pypi_trusted_publisher.models.Result` and the
+check's own Markdown, never from inputs, so no secret (not even the PyPI
+username) can reach it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..errors import UsageError
+from ..models import Result, Status
+from ..publishers import GitHubPublisher
+
+HEADLINE = {
+    Status.REGISTERED: "✅ registered",
+    Status.EXISTS: "✅ already registered",
+    Status.DRY_RUN: "🔍 dry run",
+    Status.NEEDS_CONFIRMATION: "⚠️ needs confirmation",
+    Status.FAILED: "❌ failed",
+}
+PUBLISH_ACTION = "pypa/gh-action-pypi-publish"
+USING_A_PUBLISHER = "https://docs.pypi.org/trusted-publishers/using-a-publisher/"
+
+
+def cell(text: str) -> str:
+    """Text safe inside a table cell and a code span."""
+    return " ".join(text.replace("|", "\\|").replace("`", "'").split())
+
+
+def _table(result: Result) -> list[str]:
+    reg = result.registration
+    rows = [("Index", reg.index.url)]
+    rows.append(("Pending project" if result.pending else "Project", f"`{cell(reg.normalized_project)}`"))
+    if reg.organization:
+        rows.append(("PyPI organization", f"`{cell(reg.organization)}`"))
+    rows.append(("Publisher", reg.publisher.title))
+    for name, value in reg.publisher.form_fields().items():
+        rows.append((name, f"`{cell(value)}`" if value else "(any)"))
+    if result.status in (Status.REGISTERED, Status.EXISTS):
+        rows.append(("Manage", result.manage_url))
+    return ["| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
+
+
+def _release_snippet(result: Result, publisher: GitHubPublisher) -> list[str]:
+    index = result.registration.index
+    lines = [
+        "```yaml",
+        f"# .github/workflows/{publisher.workflow_filename}",
+        "jobs:",
+        "  pypi-publish:",
+        "    runs-on: ubuntu-latest",
+    ]
+    if publisher.environment:
+        lines.append(f"    environment: {publisher.environment}")
+    lines += [
+        "    permissions:",
+        "      id-token: write  # the OIDC token PyPI trusts; nothing else is needed",
+        "    steps:",
+        "      # … download the built distributions into dist/ …",
+        f"      - uses: {PUBLISH_ACTION}@release/v1  # pin it to a full commit SHA",
+    ]
+    if index.name == "testpypi":
+        lines += ["        with:", "          repository-url: https://test.pypi.org/legacy/"]
+    return [*lines, "```"]
+
+
+def _next_steps(result: Result) -> list[str]:
+    publisher = result.registration.publisher
+    lines = ["### Next steps", ""]
+    if result.status is Status.DRY_RUN:
+        lines.append("1. Run again without `dry-run` to register it.")
+    if isinstance(publisher, GitHubPublisher):
+        lines.append(
+            f"1. The first release is uploaded by `.github/workflows/{publisher.workflow_filename}` in "
+            f"`{cell(publisher.owner)}/{cell(publisher.repository)}` with `{PUBLISH_ACTION}`; its publish "
+            "job needs `id-token: write`"
+            + (f" and `environment: {cell(publisher.environment)}`:" if publisher.environment else ":")
+        )
+        lines += ["", *(f"   {line}" for line in _release_snippet(result, publisher)), ""]
+        if publisher.environment:
+            lines.append(
+                f"1. Create the `{cell(publisher.environment)}` environment (Settings → Environments) "
+                "and protect it with required reviewers or tag rules."
+            )
+        else:
+            lines.append("1. Consider an environment: without one, any job in that workflow can publish.")
+    else:
+        lines.append(f"1. Publish from {publisher.title} as described in {USING_A_PUBLISHER}.")
+        lines.append("1. Keep the publishing job's identity exactly as registered above.")
+    if result.pending:
+        lines.append(
+            "1. The first trusted upload creates the project. Until then the name is not reserved, and "
+            "the pending publisher expires after 30 days."
+        )
+    if result.status is not Status.DRY_RUN:
+        lines.append(
+            "1. Delete the PyPI password, TOTP secret and API token from this repository's secrets once "
+            "you are done: releases need none of them."
+        )
+    return lines
+
+
+NEW_IP_OPTIONS = (
+    "Run `pypi-trusted-publisher add` on your own machine: PyPI already knows its IP address, and a "
+    "terminal can take the link if it asks.",
+    "Let the action ask for the link in an issue (`confirmation: issue`, the default) with "
+    "`permissions: {issues: write}`, in a private repository or through `confirmation-repository`.",
+    "Run this job on a self-hosted runner with a stable IP address and confirm that address once.",
+)
+
+
+def _failure(result: Result) -> list[str]:
+    lines = ["### What went wrong", ""]
+    if result.reason:
+        lines.append(f"**Reason:** `{cell(result.reason)}`")
+        lines.append("")
+    if result.reason == "new-ip":
+        lines += ["A runner's IP address is new to PyPI at every job. Ways forward:", ""]
+        lines += [*(f"- {option}" for option in NEW_IP_OPTIONS), ""]
+    lines.append(f"**Register by hand:** [open the {result.registration.index.host} page]({result.manual_url})")
+    if result.manual_steps:
+        lines += ["", *(f"1. {step}" for step in result.manual_steps)]
+    else:
+        lines.append("— the form is prefilled: check the fields and press **Add**.")
+    return lines
+
+
+def result_markdown(result: Result, *, notes: Sequence[str] = (), check: str = "") -> str:
+    """The summary for an ``add`` run (any status)."""
+    lines = [f"## PyPI trusted publisher: {HEADLINE[result.status]}", "", result.message, "", *_table(result), ""]
+    if result.status.ok:
+        lines += _next_steps(result)
+    else:
+        lines += _failure(result)
+    if notes:
+        lines += ["", "### Confirmation", "", *(f"- {note}" for note in notes)]
+    if check:
+        lines += ["", check]
+    return "\n".join(lines) + "\n"
+
+
+def usage_markdown(error: UsageError) -> str:
+    where = f" (input `{cell(error.field)}`)" if error.field else ""
+    return (
+        "## PyPI trusted publisher: ❌ invalid input\n\n"
+        f"{error.message}{where}\n\nNothing was sent to the index. Fix the input and run the workflow again.\n"
+    )
