@@ -22,15 +22,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.fake_warehouse import FakeWarehouse  # noqa: E402
+
 from pypi_trusted_publisher.engine import Engine  # noqa: E402
 from pypi_trusted_publisher.indexes import resolve_index  # noqa: E402
 from pypi_trusted_publisher.models import Credentials, Registration, Status, Target  # noqa: E402
 from pypi_trusted_publisher.publishers import GitHubPublisher  # noqa: E402
 from pypi_trusted_publisher.secret import Secret  # noqa: E402
-from tests.fake_warehouse import FakeWarehouse  # noqa: E402
 
 PASSWORD = "bench-password"
-SECRET = "JBSWY3DPEHPK3PXP"
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 RUNS = 21
 
 
@@ -132,7 +133,7 @@ def main() -> int:
     print(f"  each further project in the same session:         {existing[1:]} (existing), {pending[1:]} (pending)")
     print(f"  bulk: 10 projects in one session:                 {sum(bulk)} = {bulk[0]} + "
           f"{' + '.join(map(str, bulk[1:]))}")
-    print("start-up (medians of {} runs)".format(RUNS))
+    print(f"start-up (medians of {RUNS} runs)")
     print(f"  python -c pass:                                    {bare * 1000:.1f} ms")
     print(f"  import pypi_trusted_publisher.cli:                 {imported * 1000:.1f} ms "
           f"({imported / bare:.1f}x)")
