@@ -129,16 +129,25 @@ class Page:
         return found
 
     def publisher_rows(self, *, pending: bool) -> list[Row]:
-        """Rows of the publisher table: the project's, or the pending one."""
+        """Rows of the publisher table: the project's, or the pending one.
+
+        A page that shows neither the table nor its "none configured" text is not a
+        listing we understand (a truncated or changed page): better stop than post blind.
+        """
+        empty = f"No {'pending ' if pending else ''}publishers are currently configured"
+        tables = [t for t in self.tree.css("table.table--publisher-list") if _is_pending_table(t) == pending]
+        if not tables and not any(_text(p).startswith(empty) for p in self.tree.css("p")):
+            raise UnexpectedPage("no publisher listing on the page")
         rows = []
-        for table in self.tree.css("table.table--publisher-list"):
-            header = [_text(th) for th in table.css("thead th")]
-            has_name = bool(header) and header[0].lower().startswith("pending project")
-            if has_name != pending:
-                continue
+        for table in tables:
             for tr in table.css("tbody tr"):
                 rows.append(_parse_row(tr, pending=pending))
         return rows
+
+
+def _is_pending_table(table: Node) -> bool:
+    header = [_text(th) for th in table.css("thead th")]
+    return bool(header) and header[0].lower().startswith("pending project")
 
 
 def _details(cell: Node) -> dict[str, str]:

@@ -250,6 +250,9 @@ class WebRegistrar:
             raise RegistrationFailed(
                 "csrf-rejected", "PyPI rejected the form (HTTP 400: CSRF token or Origin check)."
             )
+        if status >= 500 and self._listed(registration, pending, path):
+            # A gateway error can hide a POST that landed: the listing decides.
+            return Outcome("registered", pending, _registered(registration, pending))
         if status != 200:
             raise self.session.unexpected(response, "registration")
         page = Page(response.text)

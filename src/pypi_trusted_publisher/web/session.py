@@ -263,6 +263,7 @@ class WebSession:
         if response.status_code == 200:
             return Page(response.text)
         if response.status_code == 303:
+            self.http.location(response)  # refuses a redirect to another host
             return None
         raise self.unexpected(response, what)
 
