@@ -3,6 +3,7 @@ for the new-IP confirmation, in-process and as a subprocess. Nothing leaves 127.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -192,3 +193,26 @@ def test_subprocess_end_to_end_with_confirmation(tmp_path: Path, site: Any, gith
     assert runner.outputs()["status"] == "registered"
     assert len(site.pending_publishers) == 1
     assert [c.deleted for c in github.issue_comments(REPO, 1, deleted=True) if c.login == "maintainer"] == [True]
+
+
+def test_several_projects_in_one_login(
+    tmp_path: Path, site: Any, github: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site.add_project("owned-one", owners=["dana"])
+    site.add_project("theirs", owners=["someone"])
+    runner = runner_for(tmp_path, site, github, project="owned-one\ntheirs, new-one")
+    code = main(env=runner.env)
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1, lines
+    outputs = runner.outputs()
+    results = json.loads(outputs["results"])
+    assert [(r["project"], r["status"]) for r in results] == [
+        ("owned-one", "registered"),
+        ("theirs", "failed"),
+        ("new-one", "registered"),
+    ]
+    assert outputs["status"] == "failed" and outputs["reason"] == "not-owner" and outputs["project"] == "theirs"
+    assert sum(1 for r in site.requests if r.method == "POST" and r.path == "/account/login/") == 1
+    summary = runner.summary()
+    assert "| `theirs` |" in summary and "not-owner" in summary
+    assert_masked_first(lines, runner.files())

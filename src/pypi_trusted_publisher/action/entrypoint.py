@@ -18,6 +18,7 @@ from pathlib import Path
 import github_action_utils as gha
 
 from .. import engine, preflight, render
+from ..batch import check_plan
 from ..confirm import ConfirmationProvider, NoConfirmation
 from ..context import RepoContext
 from ..errors import UsageError
@@ -31,7 +32,7 @@ from .settings import ActionSettings, parse, secret_values
 
 OUTPUTS = (
     "status", "project", "pending", "publisher", "manage-url", "manual-url",
-    "message", "reason", "check", "json",
+    "message", "reason", "check", "json", "results",
 )  # fmt: skip
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 TITLE = "PyPI trusted publisher"
@@ -116,6 +117,7 @@ def result_outputs(result: Result, check: str) -> dict[str, str]:
         "reason": result.reason,
         "check": check,
         "json": render.json_line(result),
+        "results": json.dumps([result.to_dict()], separators=(",", ":")),
     }
 
 
@@ -226,14 +228,56 @@ def add(env: Mapping[str, str], resolved: Resolved, context: RepoContext, settin
     return result.exit_code
 
 
+def add_many(env: Mapping[str, str], batch: list[Resolved], settings: ActionSettings) -> int:
+    """Several (index, project) pairs: one login per index, a row per registration."""
+    registrations = [resolved.registration for resolved in batch]
+    provider = confirmer_for(env, settings)
+    try:
+        if settings.dry_run:
+            results = [engine.plan(registration) for registration in registrations]
+        else:
+            results = engine.register_many(
+                registrations,
+                settings.credentials,
+                confirmer=provider if provider is not None else NoConfirmation(),
+                timeout=settings.timeout,
+                method=settings.method,
+            )
+        if provider is not None:
+            provider.finish(min(results, key=lambda r: r.status.ok))
+    finally:
+        if provider is not None:
+            provider.api.close()
+    with gha.stop_commands():
+        print("\n\n".join(render.text(result) for result in results), flush=True)
+        print("\n" + render.summary_table(results), flush=True)
+    for result in results:
+        annotate(result)
+    failed = [result for result in results if not result.status.ok]
+    first = failed[0] if failed else results[0]
+    outputs = result_outputs(first, "skipped")
+    outputs["status"] = first.status.value
+    outputs["results"] = json.dumps([result.to_dict() for result in results], separators=(",", ":"))
+    write_outputs(env, outputs)
+    write_summary(env, summary.batch_markdown(results))
+    if failed and not settings.fail_on_error:
+        gha.notice("fail-on-error is false, so this step succeeds; read the results output.", title=TITLE)
+        return EXIT_OK
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def run(env: Mapping[str, str]) -> int:
     mask_secrets(env)
     try:
         settings = parse(env)
         context = RepoContext(cwd=Path(env.get("GITHUB_WORKSPACE") or os.getcwd()), env=env)
-        resolved = resolve(settings.options, context)
+        batch = [resolve(options, context) for options in settings.batch or (settings.options,)]
+        check_plan([resolved.registration for resolved in batch])
+        resolved = batch[0]
     except UsageError as exc:
         return usage_failure(env, exc)
+    if len(batch) > 1 and settings.mode == "add":
+        return add_many(env, batch, settings)
     if resolved.defaults:
         print("Defaults:\n" + render.defaults(resolved.defaults), flush=True)
     for warning in resolved.warnings:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import UsageError
 from ..inputs import Options
@@ -49,6 +49,8 @@ def env_name(name: str) -> str:
 class ActionSettings:
     options: Options
     credentials: Credentials
+    # One Options per (index, project) when the inputs list several; else just ``options``.
+    batch: tuple[Options, ...] = ()
     mode: str = "add"
     method: str = "auto"
     dry_run: bool = False
@@ -145,14 +147,21 @@ def _confirmation(read: _Reader, env: Mapping[str, str]) -> ConfirmationSettings
     )
 
 
+def several(value: str | None) -> list[str]:
+    """``index`` and ``project`` take several values: one per line, or separated by commas or spaces."""
+    return [item for item in re.split(r"[\s,]+", value or "") if item]
+
+
 def parse(env: Mapping[str, str]) -> ActionSettings:
     """Every input, checked; raises UsageError naming the input."""
     read = _Reader(env)
     environment = read.raw("environment").strip()
+    indexes = several(read.text("index")) or ["pypi"]
+    projects: list[str | None] = [*several(read.text("project"))] or [None]
     options = Options(
         provider=read.choice("provider", ("github", "gitlab", "google", "activestate"), "github"),
-        index=read.text("index") or "pypi",
-        project=read.text("project"),
+        index=indexes[0],
+        project=projects[0],
         target=TARGETS[read.choice("target", tuple(TARGETS), "auto")],
         organization=read.text("organization") or "",
         owner=read.text("owner"),
@@ -175,9 +184,11 @@ def parse(env: Mapping[str, str]) -> ActionSettings:
         totp_secret=Secret(read.raw("pypi-totp-secret").strip()),
         api_token=Secret(read.raw("api-token").strip()),
     )
+    batch = tuple(replace(options, index=index, project=project) for index in indexes for project in projects)
     return ActionSettings(
         options=options,
         credentials=credentials,
+        batch=batch,
         mode=read.choice("mode", ("add", "check"), "add"),
         method=read.choice("method", ("auto", "api", "web", "link"), "auto"),
         dry_run=read.boolean("dry-run", False),

@@ -147,3 +147,19 @@ def usage_markdown(error: UsageError) -> str:
         "## PyPI trusted publisher: ❌ invalid input\n\n"
         f"{error.message}{where}\n\nNothing was sent to the index. Fix the input and run the workflow again.\n"
     )
+
+
+def batch_markdown(results: Sequence[Result]) -> str:
+    """The summary for several registrations: a table, then how to finish each failure."""
+    lines = ["## PyPI trusted publisher: several registrations", "", "| project | index | status | manage / manual |",
+             "|---|---|---|---|"]
+    for r in results:
+        reg = r.registration
+        link = r.manage_url if r.status.ok else r.manual_url
+        status = r.status.value + (f" ({cell(r.reason)})" if r.reason else "")
+        lines.append(f"| `{cell(reg.normalized_project)}` | {cell(reg.index.host)} | {status} | {cell(link)} |")
+    failed = [r for r in results if not r.status.ok]
+    for r in failed:
+        lines += ["", f"### `{cell(r.registration.normalized_project)}` on {cell(r.registration.index.host)}", "",
+                  r.message, *_failure(r)]
+    return "\n".join(lines) + "\n"
