@@ -7,7 +7,6 @@ with the numbers before anything is posted, instead of failing half-way.
 
 from __future__ import annotations
 
-import tomllib
 from collections import Counter
 from dataclasses import fields, replace
 from pathlib import Path
@@ -41,6 +40,8 @@ def _entry(table: object, where: str) -> dict[str, object]:
 
 def load_config(path: str, base: Options) -> list[Options]:
     """``[defaults]`` then one ``[[publisher]]`` table per registration; flags are the base."""
+    import tomllib
+
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:

@@ -249,19 +249,21 @@ def run_add(args: argparse.Namespace, out: TextIO) -> int:
         results = register_many(registrations, credentials, method=args.method, **_engine_kwargs(args))
     checks = {} if args.no_check else {id(r): preflight(r.registration, r.pending) for r in results if r.status.ok}
     if args.json:
-        from .preflight import render_json
-
         for result in results:
             report = checks.get(id(result))
-            print(json_line(result, check=render_json(report) if report else None), file=out)
+            print(json_line(result, check=_render(report, "json") if report else None), file=out)
     else:
-        from .preflight import render_text
-
-        blocks = [text(r) + (f"\n\n{render_text(checks[id(r)])}" if id(r) in checks else "") for r in results]
+        blocks = [text(r) + (f"\n\n{_render(checks[id(r)], 'text')}" if id(r) in checks else "") for r in results]
         print("\n\n".join(blocks), file=out)
         if len(results) > 1:
             print("\n" + summary_table(results), file=out)
     return max(result.exit_code for result in results)
+
+
+def _render(report: Report, how: str) -> object:
+    from .preflight import render_json, render_text
+
+    return render_json(report) if how == "json" else render_text(report)
 
 
 def preflight(registration: Registration, pending: bool) -> Report:
