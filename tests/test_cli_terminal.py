@@ -1,0 +1,85 @@
+"""The CLI in a real pseudo-terminal: prompts without echo, and the pasted confirm link."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
+
+SCRIPT = [sys.executable, "-m", "pypi_trusted_publisher"]
+
+
+class Terminal:
+    """A child process whose controlling terminal we type into and read from."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child
+            os.chdir(cwd)
+            os.execve(sys.executable, [*SCRIPT, *args], env)
+        self.screen = ""
+
+    def expect(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while text not in self.screen:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{text!r} never appeared; screen:\n{self.screen}")
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                try:
+                    self.screen += os.read(self.fd, 4096).decode(errors="replace")
+                except OSError:
+                    break
+        return self.screen
+
+    def type(self, line: str) -> None:
+        os.write(self.fd, (line + "\n").encode())
+
+    def wait(self) -> int:
+        try:
+            while True:
+                self.screen += os.read(self.fd, 4096).decode(errors="replace")
+        except OSError:
+            pass
+        _, status = os.waitpid(self.pid, 0)
+        os.close(self.fd)
+        return os.waitstatus_to_exitcode(status)
+
+
+def test_prompts_and_pasted_confirmation_link(warehouse: FakeWarehouse, tmp_path: Path) -> None:
+    warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME])
+    warehouse.github_owners = {"octo-org": 1}
+    warehouse.users[DEFAULT_USERNAME].confirmed_ips.clear()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYPI_", "GITHUB_"))}
+    env["PYPI_TOTP_SECRET"] = DEFAULT_TOTP_SECRET
+    term = Terminal(
+        ["add", "--index", warehouse.url, "--project", "my-pkg", "--owner", "octo-org", "--repo", "my-pkg",
+         "--workflow", "release.yml", "--json", "--no-check"],
+        env,
+        tmp_path,
+    )
+    term.expect("PyPI username:")
+    term.type(DEFAULT_USERNAME)
+    term.expect("PyPI password (hidden):")
+    term.type(DEFAULT_PASSWORD)
+    term.expect("Confirmation link:")
+    assert warehouse.outbox, "PyPI sent no e-mail"
+    link = warehouse.outbox[-1].confirm_url
+    term.type(link)
+    code = term.wait()
+    assert code == 0, term.screen
+    assert DEFAULT_PASSWORD not in term.screen and link.split("token=")[1] not in term.screen  # no echo
+    result = json.loads(next(line for line in term.screen.splitlines() if line.startswith('{"status"')))
+    assert result["status"] == "registered"
+    assert "127.0.0.1" in warehouse.users[DEFAULT_USERNAME].confirmed_ips
