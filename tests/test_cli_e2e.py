@@ -357,3 +357,17 @@ def test_list_pending(wh):
     code, [listing], _ = run(wh, "list", "--pending")
     assert code == 0 and listing["pending"] is True
     assert listing["publishers"][0]["project"] == "brand-new"
+
+
+def test_remove_organization_pending_goes_through_the_account_page(wh):
+    wh.add_organization("octo-org", owners=[DEFAULT_USERNAME])
+    wh.add_pending_publisher(
+        "org-new", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"),
+        added_by=DEFAULT_USERNAME, organization="octo-org",
+    )
+    code, [result], _ = run(wh, "remove", "--organization", "octo-org", "--project", "org-new", "--yes", *GH)
+    assert code == 0 and result["status"] == "removed", result
+    assert wh.pending_publishers == []
+    assert [r.path for r in wh.requests if r.method == "POST" and "publishing" in r.path] == [
+        "/manage/account/publishing/"
+    ]

@@ -127,3 +127,40 @@ def test_index_resolution(value, url):
 def test_index_refused(value):
     with pytest.raises(UsageError):
         resolve_index(value)
+
+
+TWO_INDEXES = """\
+jobs:
+  build:
+    runs-on: ubuntu-latest
+  to-testpypi:
+    environment:
+      name: staging
+      url: https://test.pypi.org/p/my-pkg
+    steps:
+      - uses: pypa/gh-action-pypi-publish@release/v1
+        with:
+          repository-url: https://test.pypi.org/legacy/
+  to-pypi:
+    environment: release
+    steps:
+      - uses: pypa/gh-action-pypi-publish@release/v1
+"""
+
+
+@pytest.mark.parametrize(("index", "environment"), [("pypi", "release"), ("testpypi", "staging")])
+def test_environment_defaults_to_the_publishing_job(repo, index, environment):
+    (repo / ".github" / "workflows" / "publish.yml").write_text(TWO_INDEXES)
+    resolved = resolve(Options(index=index), RepoContext(cwd=repo, env={}))
+    assert resolved.registration.publisher.environment == environment
+    source = {d.field: d.source for d in resolved.defaults}["environment"]
+    assert source == f"job 'to-{index}' in publish.yml"
+
+
+def test_environment_expression_falls_back_to_the_index_default(repo):
+    (repo / ".github" / "workflows" / "publish.yml").write_text(
+        "jobs:\n  p:\n    environment: ${{ inputs.env }}\n    steps:\n"
+        "      - uses: pypa/gh-action-pypi-publish@release/v1\n"
+    )
+    resolved = resolve(Options(), RepoContext(cwd=repo, env={}))
+    assert resolved.registration.publisher.environment == "pypi"

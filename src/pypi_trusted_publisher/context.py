@@ -95,6 +95,46 @@ class RepoContext:
         return found[0] if len(found) == 1 else None
 
 
+    def publishing_environment(self, workflow: str, index_host: str) -> tuple[str, str] | None:
+        """The ``environment:`` of the job in ``workflow`` that publishes to ``index_host``.
+
+        Returns (environment, job name) when exactly one such job names a plain
+        environment; None when there is no such job, several, or an expression.
+        """
+        import yaml
+
+        try:
+            text = (self.cwd / ".github" / "workflows" / workflow).read_text(encoding="utf-8")
+            data = yaml.safe_load(text)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return None
+        jobs = data.get("jobs") if isinstance(data, dict) else None
+        found = set()
+        for name, job in (jobs or {}).items():
+            if not isinstance(job, dict) or _upload_host(job) != index_host:
+                continue
+            environment = job.get("environment")
+            if isinstance(environment, dict):
+                environment = environment.get("name")
+            if isinstance(environment, str) and environment and "${{" not in environment:
+                found.add((environment, str(name)))
+        return found.pop() if len(found) == 1 else None
+
+
+def _upload_host(job: dict[str, object]) -> str | None:
+    """Which index a job's pypa/gh-action-pypi-publish step uploads to (None: no such step)."""
+    from urllib.parse import urlsplit
+
+    steps = job.get("steps")
+    for step in steps if isinstance(steps, list) else []:
+        if isinstance(step, dict) and str(step.get("uses", "")).startswith(PUBLISH_ACTION):
+            inputs = step.get("with") if isinstance(step.get("with"), dict) else {}
+            url = str(inputs.get("repository-url") or inputs.get("repository_url") or "https://upload.pypi.org/")
+            host = urlsplit(url).hostname or ""
+            return {"upload.pypi.org": "pypi.org", "test.pypi.org": "test.pypi.org"}.get(host, host)
+    return None
+
+
 def parse_remote(url: str) -> tuple[str, str] | None:
     match = REMOTE_RE.match(url)
     if not match:

@@ -13,7 +13,7 @@ from functools import cache
 
 from .context import RepoContext
 from .errors import UsageError
-from .indexes import resolve_index
+from .indexes import Index, resolve_index
 from .models import Registration, Target
 from .publishers import (
     GITLAB_ISSUER,
@@ -106,7 +106,7 @@ class _Resolver:
             return (*remote, "git remote origin")
         return ("", "", "")
 
-    def github(self, environment: str) -> GitHubPublisher:
+    def github(self, index: Index) -> GitHubPublisher:
         ctx, opts = self.context, self.options
         found = cache(self.owner_repo)
         owner = self.pick("owner", opts.owner, lambda: (found()[0], found()[2]))
@@ -125,10 +125,25 @@ class _Resolver:
                 f"The workflow defaulted to {workflow!r}, the workflow running now. A bootstrap "
                 "workflow normally registers the *release* workflow: pass its filename explicitly."
             )
+
+        def job_environment() -> tuple[str | None, str]:
+            # The environment the publishing job really uses beats a generic default (§13 #3).
+            found = ctx.publishing_environment(workflow, index.host) if "/" not in workflow else None
+            return (found[0], f"job '{found[1]}' in {workflow}") if found else (None, "")
+
+        environment = self.pick(
+            "environment",
+            opts.environment,
+            job_environment,
+            lambda: (index.default_environment, "index default"),
+        )
         return GitHubPublisher(owner, repository, workflow, environment)
 
-    def gitlab(self, environment: str) -> GitLabPublisher:
+    def gitlab(self, index: Index) -> GitLabPublisher:
         opts = self.options
+        environment = self.pick(
+            "environment", opts.environment, lambda: (index.default_environment, "index default")
+        )
         return GitLabPublisher(
             namespace=(opts.namespace or "").strip(),
             project=(opts.gitlab_project or "").strip(),
@@ -139,7 +154,7 @@ class _Resolver:
             issuer_url=(opts.issuer_url or GITLAB_ISSUER).strip(),
         )
 
-    def publisher(self, default_environment: str) -> Publisher:
+    def publisher(self, index: Index) -> Publisher:
         kind = self.options.provider.strip().lower()
         if kind not in KINDS:
             raise UsageError(
@@ -147,9 +162,10 @@ class _Resolver:
                 field="provider",
             )
         opts = self.options
-        if kind in ("github", "gitlab"):
-            environment = self.pick("environment", opts.environment, lambda: (default_environment, "index default"))
-            return self.github(environment) if kind == "github" else self.gitlab(environment)
+        if kind == "github":
+            return self.github(index)
+        if kind == "gitlab":
+            return self.gitlab(index)
         if kind == "google":
             return GooglePublisher((opts.email or "").strip(), (opts.sub or "").strip())
         return ActiveStatePublisher(
@@ -168,7 +184,7 @@ def resolve(options: Options, context: RepoContext | None = None) -> Resolved:
     if organization and options.target is Target.PROJECT:
         raise UsageError("--organization registers a pending publisher; it cannot go with --existing")
     target = Target.PENDING if organization else options.target
-    publisher = resolver.publisher(index.default_environment)
+    publisher = resolver.publisher(index)
     account_pending = target is Target.PENDING and not organization
     publisher = validate_publisher(publisher, pending=account_pending)
     validate_project_name(project, pending=target is Target.PENDING)
