@@ -86,32 +86,22 @@ def action_distributions() -> int:
 
 
 def main() -> int:
-    wh = warehouse()
-    # Each scenario gets a fresh user session: separate warehouses keep logins apart (§14: one login a second).
-    try:
-        existing = counted(wh, ["owned-0", "owned-1", "owned-2"], Target.PROJECT)
-    finally:
-        wh.stop()
-    wh = warehouse()
-    try:
-        auto_project = counted(wh, ["owned-3"], Target.AUTO)
-    finally:
-        wh.stop()
-    wh = warehouse()
-    try:
-        pending = counted(wh, ["new-a", "new-b", "new-c"], Target.PENDING)
-    finally:
-        wh.stop()
-    wh = warehouse()
-    try:
-        auto_pending = counted(wh, ["new-d"], Target.AUTO)
-    finally:
-        wh.stop()
-    wh = warehouse()
-    try:
-        bulk = counted(wh, [f"owned-{n}" for n in range(2, 12)], Target.PROJECT)
-    finally:
-        wh.stop()
+    # Each scenario gets its own warehouse, so every one starts with a fresh login.
+    scenarios = {
+        "existing": (["owned-0", "owned-1", "owned-2"], Target.PROJECT),
+        "auto_project": (["owned-3"], Target.AUTO),
+        "pending": (["new-a", "new-b", "new-c"], Target.PENDING),
+        "auto_pending": (["new-d"], Target.AUTO),
+        "bulk": ([f"owned-{n}" for n in range(2, 12)], Target.PROJECT),
+    }
+    counts = {}
+    for name, (projects, target) in scenarios.items():
+        wh = warehouse()
+        try:
+            counts[name] = counted(wh, projects, target)
+        finally:
+            wh.stop()
+    existing, auto_project, pending, auto_pending, bulk = counts.values()
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory() as tmp:

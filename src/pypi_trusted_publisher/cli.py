@@ -198,6 +198,13 @@ def _usage_failure(exc: UsageError, as_json: bool, out: TextIO) -> int:
     return EXIT_USAGE
 
 
+def _remote_failure(exc: RegistrationFailed, as_json: bool, out: TextIO) -> int:
+    if as_json:
+        print(json.dumps({"status": "failed", "reason": exc.reason, "message": exc.message}), file=out)
+    print(f"error: {exc.message}", file=sys.stderr)
+    return EXIT_FAILED
+
+
 def _engine_kwargs(args: argparse.Namespace) -> dict[str, object]:
     from .confirm import NoConfirmation, TerminalConfirmation
 
@@ -287,10 +294,7 @@ def run_check(args: argparse.Namespace, out: TextIO) -> int:
     except UsageError as exc:
         return _usage_failure(exc, args.json, out)
     except RegistrationFailed as exc:
-        if args.json:
-            print(json.dumps({"status": "failed", "reason": exc.reason, "message": exc.message}), file=out)
-        print(f"error: {exc.message}", file=sys.stderr)
-        return EXIT_FAILED
+        return _remote_failure(exc, args.json, out)
     if args.oidc:
         reports += [check_oidc(r.publisher, index=r.index, timeout=args.timeout) for r in registrations]
     report = Report.combine(reports)
@@ -345,10 +349,7 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
         with engine(index, credentials, **_engine_kwargs(args)) as eng:
             pending, rows = eng.listing(place)
     except RegistrationFailed as exc:
-        if args.json:
-            print(json.dumps({"status": "failed", "reason": exc.reason, "message": exc.message}), file=out)
-        print(f"error: {exc.message}", file=sys.stderr)
-        return EXIT_FAILED
+        return _remote_failure(exc, args.json, out)
     if args.json:
         print(json.dumps(rows_json(place, pending, rows), separators=(",", ":")), file=out)
     else:
