@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .web.registrar import Outcome
 
 METHODS = ("auto", "api", "web", "link")
+UNDONE = (Status.FAILED, Status.NEEDS_CONFIRMATION, Status.DRY_RUN)
 NEEDS_CONFIRMATION_MESSAGE = (
     "PyPI does not recognise this IP address and e-mailed a confirmation link to the account. Open "
     "that link from this same machine (or run the CLI in a terminal and paste it), then run this again."
@@ -53,7 +54,8 @@ def _result(
         manual_url=links.manual_url(registration, pending),
         reason=reason,
         method=method,
-        manual_steps=links.manual_steps(registration, pending),
+        # What to type by hand matters only where nothing was done.
+        manual_steps=links.manual_steps(registration, pending) if status in UNDONE else (),
         retry_after=retry_after,
     )
 
