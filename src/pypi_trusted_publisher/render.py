@@ -33,7 +33,7 @@ def publisher_lines(result: Result) -> list[str]:
     lines.append(f"  {label:<9} {reg.normalized_project}")
     if reg.organization:
         lines.append(f"  org       {reg.organization}")
-    lines.append(f"  publisher {reg.publisher.title}")
+    lines.append(f"  publisher {reg.publisher.title}  (via {result.method})")
     for name, value in reg.publisher.form_fields().items():
         lines.append(f"    {name:<17} {value or '(any)'}")
     return lines

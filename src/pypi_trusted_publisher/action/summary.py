@@ -29,6 +29,14 @@ def cell(text: str) -> str:
     return " ".join(text.replace("|", "\\|").replace("`", "'").split())
 
 
+METHODS = {
+    "web": "web session (login)",
+    "api": "token API",
+    "link": "manual link only",
+    "dry-run": "dry run (no network)",
+}
+
+
 def _table(result: Result) -> list[str]:
     reg = result.registration
     rows = [("Index", reg.index.url)]
@@ -38,6 +46,7 @@ def _table(result: Result) -> list[str]:
     rows.append(("Publisher", reg.publisher.title))
     for name, value in reg.publisher.form_fields().items():
         rows.append((name, f"`{cell(value)}`" if value else "(any)"))
+    rows.append(("Method", METHODS.get(result.method, result.method)))
     if result.status in (Status.REGISTERED, Status.EXISTS):
         rows.append(("Manage", result.manage_url))
     return ["| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
