@@ -272,3 +272,10 @@ def test_batch_that_cannot_fit_the_pending_limit_posts_nothing(warehouse, clock)
     assert [r.reason for r in results] == ["pending-limit", "pending-limit"]
     assert "you have 2" in results[0].message
     assert not any(r.method == "POST" and "/publishing/" in r.path for r in warehouse.requests)
+
+
+def test_existing_publisher_is_found_even_when_its_kind_is_disabled(warehouse, clock):
+    warehouse.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"))
+    warehouse.disabled_providers = {"github"}
+    result = register(reg(warehouse), CREDENTIALS, clock=clock, sleep=clock.sleep)
+    assert result.status is Status.EXISTS, result.message

@@ -52,7 +52,7 @@ FIELD_REASONS = (
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # "registered" or "exists"
+    status: str  # "registered", "exists" or "removed"
     pending: bool
     message: str
 
@@ -82,14 +82,13 @@ class WebRegistrar:
         self.pending_page_used = pending
         if pending and registration.target is Target.AUTO:
             _check_pending_inputs(registration)
-        form_id = ("pending-" if pending else "") + f"{registration.publisher.kind}-publisher-form"
-        fields = self._form_fields(page, form_id, registration, pending)
         rows = page.publisher_rows(pending=pending)
-        existing = _matching(rows, registration, pending)
-        if existing is not None:
+        if _matching(rows, registration, pending) is not None:
             return Outcome(
                 "exists", pending, f"This publisher is already registered for {_name(registration, pending)}."
             )
+        form_id = ("pending-" if pending else "") + f"{registration.publisher.kind}-publisher-form"
+        fields = self._form_fields(page, form_id, registration, pending)
         if pending and not registration.organization:
             self._pending_prechecks(rows, registration)
         fields["csrf_token"] = page.csrf_token()
