@@ -114,7 +114,7 @@ class WebSession:
         if not self.credentials.username or not self.credentials.password:
             raise RegistrationFailed(
                 "missing-credentials",
-                "Logging in to the index needs PYPI_USERNAME and PYPI_PASSWORD (or --api-token "
+                "Logging in to the index needs PYPI_USERNAME and PYPI_PASSWORD (or PYPI_API_TOKEN "
                 "where the index serves the token API).",
             )
         for attempt in (1, 2):
