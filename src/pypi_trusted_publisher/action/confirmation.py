@@ -269,10 +269,10 @@ class IssueConfirmation:
                 self.mask(value)
         login = str((comment.get("user") or {}).get("login", ""))
         repo = self.settings.repository
+        self._remove(comment)  # whoever posted it: a login link must not stay readable
         if not login or not self.api.can_write(repo, login):
-            self.log(f"Ignored a comment from @{login}: no write access to {repo}.")
+            self.log(f"Ignored (and removed) a comment from @{login}: no write access to {repo}.")
             return None
-        self._remove(comment)
         for candidate in candidates:
             try:
                 link = check_confirm_link(Secret(candidate), request.index)
