@@ -34,6 +34,8 @@ def gh(owner="octo", repository="repo", workflow="release.yml", environment="pyp
         (gh(owner="осто"), "Invalid GitHub user or organization name."),  # Cyrillic look-alikes
         (gh(repository=""), "Specify repository name"),
         (gh(repository="my repo"), "Invalid repository name"),
+        (gh(repository="repo\n"), "Invalid repository name"),
+        (gh(owner="octo\n"), "Invalid GitHub user or organization name."),
         (gh(workflow="  "), "Specify workflow filename"),
         (gh(workflow="release.txt"), "Workflow name must end with .yml or .yaml"),
         (gh(workflow=".github/workflows/release.yml"),
@@ -139,7 +141,10 @@ def test_github_validation_total(owner, repository, workflow, environment):
         out = validate_publisher(GitHubPublisher(owner, repository, workflow, environment))
     except UsageError:
         return
-    assert GITHUB_OWNER_RE.match(out.owner) and out.owner.isascii()
+    assert GITHUB_OWNER_RE.fullmatch(out.owner) and out.owner.isascii()
+    # An independent statement of the same rules: printable ASCII, no whitespace, no control characters.
+    for value in (out.owner, out.repository):
+        assert value.isascii() and value.isprintable() and not any(c.isspace() for c in value)
     assert out.workflow_filename.endswith((".yml", ".yaml")) and "/" not in out.workflow_filename
     assert len(out.environment) <= 255 and out.environment == out.environment.lower()
 
@@ -151,6 +156,7 @@ def test_gitlab_validation_total(namespace, project, path, environment):
     except UsageError:
         return
     assert len(out.namespace) >= 2 and ".." not in out.namespace and "--" not in out.namespace
+    assert all(v.isascii() and v.isprintable() and v.strip() == v for v in (out.namespace, out.project))
 
 
 @given(name=text)
@@ -159,4 +165,4 @@ def test_project_name_validation_total(name):
         validate_project_name(name, pending=True)
     except UsageError:
         return
-    assert PROJECT_NAME_RE.match(name)
+    assert PROJECT_NAME_RE.fullmatch(name) and name.isascii() and name.isprintable() and " " not in name

@@ -22,6 +22,8 @@ from .publishers import (
     Publisher,
 )
 
+# Warehouse writes these with ``$``, which also matches before a trailing newline; we use
+# ``fullmatch`` so that "repo\n" is refused here rather than stored as a broken publisher.
 GITHUB_OWNER_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*$")
 GITHUB_REPOSITORY_RE = re.compile(r"^[a-zA-Z0-9-_.]+$")
 GITHUB_ENV_FORBIDDEN_RE = re.compile(r"[\x00-\x1F\x7F'\"`,;\\]")
@@ -58,11 +60,11 @@ def _fail(field: str, message: str) -> UsageError:
 def validate_github(p: GitHubPublisher) -> GitHubPublisher:
     if not p.owner:
         raise _fail("owner", "Specify GitHub repository owner (username or organization)")
-    if not GITHUB_OWNER_RE.match(p.owner) or not p.owner.isascii():
+    if not GITHUB_OWNER_RE.fullmatch(p.owner) or not p.owner.isascii():
         raise _fail("owner", "Invalid GitHub user or organization name.")
     if not p.repository:
         raise _fail("repository", "Specify repository name")
-    if not GITHUB_REPOSITORY_RE.match(p.repository) or not p.repository.isascii():
+    if not GITHUB_REPOSITORY_RE.fullmatch(p.repository) or not p.repository.isascii():
         raise _fail("repository", "Invalid repository name")
     workflow = p.workflow_filename.strip()
     if not workflow:
@@ -94,7 +96,7 @@ def _gitlab_name(value: str, field: str, required: str, pattern: re.Pattern[str]
         raise _fail(field, required)
     if value.lower().endswith((".git", ".atom")):
         raise _fail(field, "Name ends with .git or .atom")
-    if not pattern.match(value) or GITLAB_CONSECUTIVE_RE.search(value) or not value.isascii():
+    if not pattern.fullmatch(value) or GITLAB_CONSECUTIVE_RE.search(value) or not value.isascii():
         raise _fail(field, invalid)
 
 
@@ -117,7 +119,7 @@ def validate_gitlab(p: GitLabPublisher, *, pending: bool = False) -> GitLabPubli
     if path.startswith("/") or path.endswith("/"):
         raise _fail("workflow-path", "Top-level pipeline file path cannot start or end with /")
     environment = "" if not p.environment.strip() else p.environment
-    if environment and (not GITLAB_ENV_RE.match(environment) or not environment.isascii()):
+    if environment and (not GITLAB_ENV_RE.fullmatch(environment) or not environment.isascii()):
         raise _fail("environment", "Invalid environment name")
     issuer = (p.issuer_url or GITLAB_ISSUER).rstrip("/")
     if not issuer.startswith("https://"):
@@ -131,7 +133,7 @@ def validate_gitlab(p: GitLabPublisher, *, pending: bool = False) -> GitLabPubli
 def validate_google(p: GooglePublisher) -> GooglePublisher:
     if not p.email:
         raise _fail("email", "This field is required.")
-    if not EMAIL_RE.match(p.email):
+    if not EMAIL_RE.fullmatch(p.email):
         raise _fail("email", "Invalid email address.")
     return GooglePublisher(p.email, p.sub.strip())
 
@@ -141,7 +143,7 @@ def validate_activestate(p: ActiveStatePublisher) -> ActiveStatePublisher:
         raise _fail("organization", "Specify ActiveState organization name")
     if not p.project:
         raise _fail("activestate-project", "Specify ActiveState project name")
-    if not ACTIVESTATE_PROJECT_RE.match(p.project) or not p.project.isascii():
+    if not ACTIVESTATE_PROJECT_RE.fullmatch(p.project) or not p.project.isascii():
         raise _fail("activestate-project", "Invalid ActiveState project name")
     if "--" in p.project:
         raise _fail("activestate-project", "Double dashes are not allowed in the name")
@@ -167,7 +169,7 @@ def validate_project_name(name: str, *, pending: bool) -> str:
     """Check a project name; pending names get Warehouse's full §4.5 rules."""
     if not name:
         raise _fail("project", "Specify project name")
-    if not PROJECT_NAME_RE.match(name):
+    if not PROJECT_NAME_RE.fullmatch(name):
         raise _fail("project", "Invalid project name")
     if pending and normalize(name) in stdlib_names():
         raise _fail(
