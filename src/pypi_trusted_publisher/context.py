@@ -101,12 +101,15 @@ class RepoContext:
         Returns (environment, job name) when exactly one such job names a plain
         environment; None when there is no such job, several, or an expression.
         """
-        import yaml
-
         try:
             text = (self.cwd / ".github" / "workflows" / workflow).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        import yaml  # only now: it is slow to import, and most runs have a file to parse or none at all
+
+        try:
             data = yaml.safe_load(text)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        except yaml.YAMLError:
             return None
         jobs = data.get("jobs") if isinstance(data, dict) else None
         found = set()
