@@ -7,7 +7,7 @@ publishers compare the way Warehouse compares them at token time (§4).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 GITLAB_ISSUER = "https://gitlab.com"
@@ -139,11 +139,6 @@ KINDS: dict[str, type[Publisher]] = {
     cls.kind: cls
     for cls in (GitHubPublisher, GitLabPublisher, GooglePublisher, ActiveStatePublisher)
 }
-
-
-def field_names(kind: str) -> tuple[str, ...]:
-    """Warehouse's form field names for a kind, in form order."""
-    return tuple(f.name for f in fields(KINDS[kind]))
 
 
 def same_publisher(a: Publisher, b: Publisher) -> bool:
