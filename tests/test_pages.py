@@ -72,7 +72,6 @@ def test_field_errors_scoped_by_form():
         "Trusted Publisher for it."
     ]
     assert page.field_errors("pending-google-publisher-form") == []
-    assert "provider=github" in page.error_links("pending-github-publisher-form")[0]
 
 
 def test_form_field_names_match_publishers():

@@ -24,7 +24,7 @@ class Secret:
 
     __str__ = __repr__
 
-    def __format__(self, spec: str) -> str:
+    def __format__(self, _spec: str) -> str:
         return "***"
 
     def __eq__(self, other: object) -> bool:

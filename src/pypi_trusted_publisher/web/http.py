@@ -135,9 +135,6 @@ class Http:
         sent.update(headers or {})
         return self._send("POST", url, data=data, json=json, headers=sent)
 
-    def delete(self, path: str, *, headers: Mapping[str, str] | None = None) -> httpx.Response:
-        return self._send("DELETE", path, headers=headers)
-
     def location(self, response: httpx.Response) -> str:
         """The redirect target as a path on this index; other hosts are refused."""
         target = urljoin(str(response.request.url), response.headers.get("Location", ""))

@@ -88,13 +88,6 @@ class Page:
             return []
         return [_text(li) for li in root.css("ul.form-errors li") if _text(li)]
 
-    def error_links(self, scope: str = "") -> list[str]:
-        """Links inside inline errors: the 'project already exists' prefill link."""
-        root = self.tree.css_first(f"form#{scope}") if scope else self.tree.root
-        if root is None:
-            return []
-        return [a.attributes.get("href") or "" for a in root.css("ul.form-errors li a[href]")]
-
     def is_reauth(self) -> bool:
         return self.tree.css_first(f'form[action="{REAUTH_ACTION}"]') is not None
 
@@ -111,9 +104,6 @@ class Page:
         if missing:
             raise UnexpectedPage(f"reauthentication form lacks {', '.join(sorted(missing))}")
         return fields
-
-    def is_login_form(self) -> bool:
-        return self.tree.css_first("form#login-form, input[name=password]") is not None
 
     def flashes(self) -> list[Flash]:
         found = []
