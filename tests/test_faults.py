@@ -120,6 +120,7 @@ def test_truncated_page(wh):
 
 def test_changed_form_fields(wh):
     page = (
+        "<h2>Manage current publishers</h2><p>No publishers are currently configured.</p>"
         "<form id='github-publisher-form'><input name='csrf_token' value='x'><input name='owner'>"
         "<input name='repository'><input name='workflow_filename'><input name='environment'>"
         "<input name='new_required_field'></form>"
