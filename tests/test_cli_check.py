@@ -10,20 +10,7 @@ import pytest
 from fake_warehouse import DEFAULT_USERNAME
 from pypi_trusted_publisher.publishers import GitHubPublisher
 from test_cli_e2e import GH, run
-
-GOOD = """\
-    on:
-      push:
-        tags: ["v*"]
-    jobs:
-      publish:
-        runs-on: ubuntu-latest
-        environment: pypi
-        permissions:
-          id-token: write
-        steps:
-          - uses: pypa/gh-action-pypi-publish@release/v1
-"""
+from test_preflight import CANONICAL_JOB
 
 
 @pytest.fixture
@@ -31,7 +18,7 @@ def checkout(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "my-pkg"\n')
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)
-    (workflows / "release.yml").write_text(textwrap.dedent(GOOD))
+    (workflows / "release.yml").write_text(textwrap.dedent(CANONICAL_JOB))
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin", "git@github.com:octo-org/my-pkg.git"],
                    check=True)

@@ -373,6 +373,14 @@ class Checker:
                 f"Register the publisher as {actual}.",
             )
 
+    def canonical(
+        self, from_ci: tuple[str, str] | None, variable: str
+    ) -> tuple[tuple[str, str] | None, str, bool]:
+        """The repository's real identity: CI's variable is authoritative, the git remote (maybe a fork) is not."""
+        if from_ci is not None:
+            return from_ci, variable, True
+        return self.context.git_remote(), "the git remote 'origin'", False
+
     def project_name(self, project: str, pending: bool) -> None:
         """The pending name must be the name the build uploads (PEP 503 normalised)."""
         name = self.context.pyproject_name()
@@ -473,10 +481,7 @@ class Checker:
     # GitHub
 
     def github(self, publisher: GitHubPublisher) -> None:
-        canonical = self.context.github_repository()
-        source, authoritative = "GITHUB_REPOSITORY", True
-        if canonical is None:
-            canonical, source, authoritative = self.context.git_remote(), "the git remote 'origin'", False
+        canonical, source, authoritative = self.canonical(self.context.github_repository(), "GITHUB_REPOSITORY")
         self.identity(
             {"owner": publisher.owner, "repository": publisher.repository},
             canonical,
@@ -776,10 +781,8 @@ class Checker:
     def gitlab(self, publisher: GitLabPublisher) -> None:
         path_value = self.context.env.get("CI_PROJECT_PATH", "")
         namespace, _, project = path_value.rpartition("/")
-        canonical = (namespace, project) if namespace and project else None
-        source, authoritative = "CI_PROJECT_PATH", True
-        if canonical is None:
-            canonical, source, authoritative = self.context.git_remote(), "the git remote 'origin'", False
+        found = (namespace, project) if namespace and project else None
+        canonical, source, authoritative = self.canonical(found, "CI_PROJECT_PATH")
         self.identity(
             {"namespace": publisher.namespace, "project": publisher.project},
             canonical,
