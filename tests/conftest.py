@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from fake_github import GITHUB_TOKEN, REPO, FakeGitHub
 from fake_warehouse import FakeWarehouse
 
 
@@ -15,3 +16,14 @@ def warehouse() -> Iterator[FakeWarehouse]:
     with FakeWarehouse() as wh:
         wh.add_default_user()
         yield wh
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    """A running fake GitHub API: a private ``REPO`` where "maintainer" can write, reached with ``GITHUB_TOKEN``."""
+    fake = FakeGitHub()
+    fake.add_repo(REPO, private=True, collaborators={"maintainer": "write"})
+    fake.add_token(GITHUB_TOKEN, repos={REPO})
+    fake.start()
+    yield fake
+    fake.stop()

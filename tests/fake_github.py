@@ -19,6 +19,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+# The repository a runner works in, and its job's GITHUB_TOKEN, for the ``github`` fixture.
+REPO = "octo/demo"
+GITHUB_TOKEN = "ghs_actionsToken1234567890"
+
 BASE_PERMISSION = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read"}
 
 

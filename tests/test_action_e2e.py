@@ -8,30 +8,19 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fake_github import FakeGitHub
+from fake_github import GITHUB_TOKEN, REPO, FakeGitHub
 from pypi_trusted_publisher.action import entrypoint
 from pypi_trusted_publisher.action.entrypoint import OUTPUTS, main
 from pypi_trusted_publisher.action.settings import secret_values
-from test_action_entrypoint import GITHUB_TOKEN, REPO, Runner, assert_masked_first, fast_polling, make_runner
+from test_action_entrypoint import Runner, assert_masked_first, fast_polling, make_runner
 
 PASSWORD = "fake-warehouse-password"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub()
-    fake.add_repo(REPO, private=True, collaborators={"maintainer": "write"})
-    fake.add_token(GITHUB_TOKEN, repos={REPO})
-    fake.start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture

@@ -16,14 +16,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fake_github import FakeGitHub
+from fake_github import GITHUB_TOKEN, REPO, FakeGitHub
 from pypi_trusted_publisher import engine
 from pypi_trusted_publisher.action import entrypoint
 from pypi_trusted_publisher.action.confirmation import IssueConfirmation
@@ -33,11 +33,9 @@ from pypi_trusted_publisher.confirm import ConfirmationRequest, NoConfirmation
 from pypi_trusted_publisher.errors import RegistrationFailed
 from pypi_trusted_publisher.models import Credentials, Registration, Result, Status
 
-REPO = "octo/demo"
 PASSWORD = "correct horse battery staple"
 TOTP_SECRET = "JBSW Y3DP EHPK 3PXP"
 API_TOKEN = "pypi-AgEIcHlwaS5vcmcCJDEwMDAwMDAw"
-GITHUB_TOKEN = "ghs_actionsToken1234567890"
 LINK = "https://pypi.org/account/confirm-login/?token=eyJ1IjoiZGFuYSJ9.Zx1Y2A.c0nfirmSig"
 LINK_TOKEN = "eyJ1IjoiZGFuYSJ9.Zx1Y2A.c0nfirmSig"
 SECRETS = (PASSWORD, "JBSWY3DPEHPK3PXP", API_TOKEN, GITHUB_TOKEN, LINK_TOKEN)
@@ -132,16 +130,6 @@ def make_runner(root: Path, *, private: bool = True, github: FakeGitHub | None =
         "RUNNER_TEMP": str(root),
     }
     return Runner(root, env)
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub()
-    fake.add_repo(REPO, private=True, collaborators={"maintainer": "write"})
-    fake.add_token(GITHUB_TOKEN, repos={REPO})
-    fake.start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture
