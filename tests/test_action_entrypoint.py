@@ -150,12 +150,12 @@ Calls = list[dict[str, Any]]
 def stub_register(monkeypatch: pytest.MonkeyPatch, outcome: Callable[[Registration, dict[str, Any]], Result]) -> Calls:
     calls: Calls = []
 
-    def register(registration: Registration, credentials: Credentials, **kwargs: Any) -> Result:
-        kwargs["credentials"] = credentials
+    def run_batch(registrations: list[Registration], credentials: Credentials, **kwargs: Any) -> engine.Batch:
+        kwargs.update(credentials=credentials, registrations=registrations)
         calls.append(kwargs)
-        return outcome(registration, kwargs)
+        return engine.Batch([outcome(registration, kwargs) for registration in registrations])
 
-    monkeypatch.setattr(engine, "register", register)
+    monkeypatch.setattr(engine, "run_batch", run_batch)
     return calls
 
 
@@ -288,20 +288,12 @@ def test_inputs_reach_the_options(
     runner: Runner, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = stub_register(monkeypatch, with_status(Status.REGISTERED, "ok"))
-    seen: list[Registration] = []
-    real = engine.register
-
-    def spy(registration: Registration, credentials: Credentials, **kwargs: Any) -> Result:
-        seen.append(registration)
-        return real(registration, credentials, **kwargs)
-
-    monkeypatch.setattr(engine, "register", spy)
     runner.inputs(
         project="other-name", owner="Org", repository="repo.py", workflow="publish.yaml", environment="*",
         index="testpypi", target="pending", organization="my-org", method="web", timeout="30", check="false",
     )  # fmt: skip
     assert run(runner, capsys)[0] == 0
-    registration = seen[0]
+    registration = calls[0]["registrations"][0]
     assert registration.index.name == "testpypi" and registration.organization == "my-org"
     assert registration.publisher.form_fields() == {
         "owner": "Org",

@@ -22,6 +22,7 @@ from .models import Credentials, Place, Registration, Result, Target
 from .secret import Secret
 
 if TYPE_CHECKING:
+    from .passkey import Passkey
     from .preflight import Report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -125,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_publisher_arguments(remove)
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _add_access_arguments(remove, methods=False)
+
+    from .passkey_commands import add_parser
+
+    add_parser(commands, _add_access_arguments)
     return parser
 
 
@@ -171,6 +176,8 @@ def _interactive() -> bool:
 
 def credentials_from(args: argparse.Namespace, env: dict[str, str], interactive: bool) -> Credentials:
     """Credentials from flags and the environment; prompt in a terminal for what is missing."""
+    passkey = env.get("PYPI_PASSKEY", "")
+    key = _passkey(passkey) if passkey.strip() else None  # a bad string is bad input, before any prompt
     username = args.username or env.get("PYPI_USERNAME", "")
     password = env.get("PYPI_PASSWORD", "")
     api_token = env.get("PYPI_API_TOKEN", "")
@@ -187,7 +194,21 @@ def credentials_from(args: argparse.Namespace, env: dict[str, str], interactive:
         totp_secret=Secret(env.get("PYPI_TOTP_SECRET", "").strip()),
         totp_code=Secret((args.totp_code or "").strip()),
         api_token=Secret(api_token),
+        passkey=key,
     )
+
+
+def _passkey(text: str) -> Passkey:
+    from .passkey import Passkey
+
+    return Passkey.decode(text)
+
+
+def check_passkey(credentials: Credentials, registrations: Sequence[Registration]) -> None:
+    """A security key works only on the index it was added on: say so before any network call."""
+    if credentials.passkey is not None:
+        for registration in registrations:
+            credentials.passkey.check_index(registration.index.url)
 
 
 def _usage_failure(exc: UsageError, as_json: bool, out: TextIO) -> int:
@@ -253,6 +274,7 @@ def run_add(args: argparse.Namespace, out: TextIO) -> int:
         from .engine import register_many
 
         credentials = credentials_from(args, dict(os.environ), _interactive())
+        check_passkey(credentials, registrations)
         results = register_many(registrations, credentials, method=args.method, **_engine_kwargs(args))
     checks = {} if args.no_check else {id(r): preflight(r.registration, r.pending) for r in results if r.status.ok}
     if args.json:
@@ -319,6 +341,8 @@ def _listed_reports(args: argparse.Namespace) -> list[Report]:
     index = resolve_index(indexes[0])
     place = Place(index, projects[0], args.target or Target.PROJECT, args.organization)
     credentials = credentials_from(args, dict(os.environ), _interactive())
+    if credentials.passkey is not None:
+        credentials.passkey.check_index(index.url)
     with engine(index, credentials, **_engine_kwargs(args)) as eng:
         pending, rows = eng.listing(place)
     return [
@@ -345,6 +369,8 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
     except UsageError as exc:
         return _usage_failure(exc, args.json, out)
     credentials = credentials_from(args, dict(os.environ), _interactive())
+    if credentials.passkey is not None:
+        credentials.passkey.check_index(index.url)
     try:
         with engine(index, credentials, **_engine_kwargs(args)) as eng:
             pending, rows = eng.listing(place)
@@ -378,6 +404,7 @@ def run_remove(args: argparse.Namespace, out: TextIO) -> int:
             print("Nothing removed.", file=sys.stderr)
             return EXIT_FAILED
     credentials = credentials_from(args, dict(os.environ), _interactive())
+    check_passkey(credentials, registrations)
     with engine(registration.index, credentials, **_engine_kwargs(args)) as eng:
         result = eng.remove(registration)
     print(json_line(result) if args.json else text(result), file=out)
@@ -387,9 +414,13 @@ def run_remove(args: argparse.Namespace, out: TextIO) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    commands = {"add": run_add, "list": run_list, "remove": run_remove, "check": run_check}
+    from .passkey_commands import run as run_passkey
+
+    commands = {"add": run_add, "list": run_list, "remove": run_remove, "check": run_check, "passkey": run_passkey}
     try:
         return commands[args.command](args, sys.stdout)
+    except UsageError as exc:  # found after the command's own checks, still before any network call
+        return _usage_failure(exc, args.json, sys.stdout)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

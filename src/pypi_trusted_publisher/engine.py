@@ -11,8 +11,9 @@ carry the reason, the message and the manual link.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from . import links
@@ -24,6 +25,7 @@ from .models import Credentials, Place, Registration, Result, Status, Target
 if TYPE_CHECKING:
     import httpx
 
+    from .web.account import SecurityDevices
     from .web.pages import Row
     from .web.registrar import Outcome
 
@@ -122,12 +124,28 @@ class Engine:
             clock=clock,
             sleep=sleep,
         )
-        session = WebSession(self.http, credentials, totp, confirmer or NoConfirmation(), sleep)
-        self.web = WebRegistrar(session)
+        self.session = WebSession(self.http, credentials, totp, confirmer or NoConfirmation(), sleep)
+        self.web = WebRegistrar(self.session)
         self._api_served: bool | None = None
 
     def close(self) -> None:
         self.http.close()
+
+    def devices(self) -> SecurityDevices:
+        """The account's security devices, in this engine's session (logs in when needed)."""
+        from .web.account import SecurityDevices
+
+        return SecurityDevices(self.session)
+
+    def remove_passkey(self) -> Login:
+        """Remove the key this session logged in with, so the secret that carries it is dead (one-shot use)."""
+        key = self.credentials.passkey
+        assert key is not None and self.session.second_factor == "security-key"
+        try:
+            self.devices().remove(key.label)
+        except RegistrationFailed as exc:
+            return Login("security-key", problem=exc.message)
+        return Login("security-key", passkey_removed=True)
 
     @property
     def requests(self) -> int:
@@ -241,6 +259,29 @@ class Engine:
         )
 
 
+@dataclass(frozen=True)
+class Login:
+    """How a run logged in: which second factor, and whether the security key was removed afterwards."""
+
+    second_factor: str = ""  # "security-key", "totp", "none"; "" when the run never logged in
+    passkey_removed: bool = False
+    problem: str = ""  # why a requested removal did not happen
+
+    @property
+    def output(self) -> str:
+        """The action's ``login`` output: security-key, security-key-removed, totp or none."""
+        if self.passkey_removed:
+            return "security-key-removed"
+        return self.second_factor if self.second_factor in ("security-key", "totp") else "none"
+
+
+@dataclass(frozen=True)
+class Batch:
+    results: list[Result]
+    login: Login = field(default_factory=Login)
+    notes: Sequence[str] = ()  # what the new-IP confirmation channel did
+
+
 @contextmanager
 def engine(index: Index, credentials: Credentials, **kwargs: object) -> Iterator[Engine]:
     instance = Engine(index, credentials, **kwargs)  # type: ignore[arg-type]
@@ -275,6 +316,17 @@ def register_many(
     **kwargs: object,
 ) -> list[Result]:
     """One login per index for many registrations; one item's failure does not stop the rest."""
+    return run_batch(registrations, credentials, **kwargs).results
+
+
+def run_batch(
+    registrations: Iterable[Registration],
+    credentials: Credentials,
+    *,
+    remove_passkey: bool = False,
+    **kwargs: object,
+) -> Batch:
+    """:func:`register_many`, also saying how it logged in; ``remove_passkey`` removes the key at the end."""
     registrations = list(registrations)
     results: list[Result] = []
     engines: dict[str, Engine] = {}
@@ -295,7 +347,19 @@ def register_many(
                                        exc.message, reason=exc.reason, method="web"))
                 continue
             results.append(eng.register(registration))
+        login = _login(list(engines.values()), remove_passkey)
     finally:
         for eng in engines.values():
             eng.close()
-    return results
+    return Batch(results, login)
+
+
+def _login(engines: Iterable[Engine], remove_passkey: bool) -> Login:
+    factors = [eng.session.second_factor for eng in engines if eng.session.second_factor]
+    key_engine = next((eng for eng in engines if eng.session.second_factor == "security-key"), None)
+    if key_engine is not None and remove_passkey:
+        return key_engine.remove_passkey()
+    login = Login(factors[0] if factors else "")
+    if remove_passkey:
+        return replace(login, problem="the run did not log in with the security key, so it is still on the account")
+    return login

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .indexes import Index
+from .passkey import Passkey
 from .publishers import Publisher, to_dict
 from .secret import Secret
 from .validation import normalize
@@ -75,6 +76,8 @@ class Credentials:
     totp_secret: Secret = field(default_factory=lambda: Secret(""))
     totp_code: Secret = field(default_factory=lambda: Secret(""))
     api_token: Secret = field(default_factory=lambda: Secret(""))
+    # A software security key: used instead of the TOTP code when given (no new-IP e-mail).
+    passkey: Passkey | None = None
 
     def __repr__(self) -> str:
         return f"Credentials(username={self.username!r}, secrets=***)"
@@ -82,7 +85,10 @@ class Credentials:
     def secrets(self) -> list[str]:
         """Every secret value, for masking."""
         values = (self.password, self.totp_secret, self.totp_code, self.api_token)
-        return [s.reveal() for s in values if s]
+        found = [s.reveal() for s in values if s]
+        if self.passkey is not None:
+            found += [self.passkey.encode().reveal(), *self.passkey.secrets()]
+        return found
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,15 @@ class Passkey:
             return False
         return True
 
+    def check_index(self, index_url: str, source: str = ENV) -> None:
+        """A key is bound to the site it was enrolled on; say so before any network call."""
+        if self.index_url != index_url:
+            raise UsageError(
+                f"{source} belongs to {self.index_url}, not {index_url}: a security key works only on the index it "
+                "was added on (add one there with 'pypi-trusted-publisher passkey add --index ...')",
+                field="passkey",
+            )
+
     def secrets(self) -> list[str]:
         """The string's sensitive parts as they could appear on their own, for masking."""
         return [b64url(self._private_key), b64url(self.credential_id)]

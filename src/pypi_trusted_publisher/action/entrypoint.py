@@ -13,13 +13,14 @@ import sys
 import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import github_action_utils as gha
 
 from .. import engine, preflight, render
 from ..batch import check_plan
-from ..confirm import ConfirmationProvider, NoConfirmation
+from ..confirm import NoConfirmation
 from ..context import RepoContext
 from ..errors import UsageError
 from ..inputs import Resolved, resolve
@@ -32,7 +33,7 @@ from .settings import ActionSettings, parse, secret_values
 
 OUTPUTS = (
     "status", "project", "pending", "publisher", "manage-url", "manual-url",
-    "message", "reason", "check", "json", "results",
+    "message", "reason", "check", "json", "results", "login",
 )  # fmt: skip
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 TITLE = "PyPI trusted publisher"
@@ -195,75 +196,86 @@ def annotate(result: Result) -> None:
         gha.error(f"{result.message} Register by hand: {result.manual_url}", title=title)
 
 
-def add(env: Mapping[str, str], resolved: Resolved, context: RepoContext, settings: ActionSettings) -> int:
+def register(env: Mapping[str, str], registrations: list[Registration], settings: ActionSettings) -> engine.Batch:
+    """Register (or plan) every registration: one login per index, the confirmation channel, the key removal."""
+    if settings.dry_run:
+        return engine.Batch([engine.plan(registration) for registration in registrations])
     provider = confirmer_for(env, settings)
-    confirmer: ConfirmationProvider = provider if provider is not None else NoConfirmation()
     try:
-        result = engine.register(
-            resolved.registration,
+        batch = engine.run_batch(
+            registrations,
             settings.credentials,
-            confirmer=confirmer,
-            dry_run=settings.dry_run,
+            confirmer=provider if provider is not None else NoConfirmation(),
             timeout=settings.timeout,
             method=settings.method,
+            remove_passkey=settings.remove_passkey,
         )
         if provider is not None:
-            provider.finish(result)
+            provider.finish(min(batch.results, key=lambda r: r.status.ok))
     finally:
         if provider is not None:
             provider.api.close()
+    if provider is not None:
+        batch = replace(batch, notes=provider.notes)
+    return batch
+
+
+def report_login(login: engine.Login, settings: ActionSettings) -> bool:
+    """Annotate how the run logged in; False when a requested key removal did not happen."""
+    if settings.remove_passkey and not login.passkey_removed:
+        gha.error(
+            f"The security key was not removed from the account: {login.problem}. Remove it with "
+            "'pypi-trusted-publisher passkey remove --label <label>' or on the account page, and delete the secret.",
+            title=f"{TITLE}: remove-passkey",
+        )
+        return False
+    if login.passkey_removed:
+        gha.notice("The security key was removed from the account: the pypi-passkey secret is dead now.", title=TITLE)
+    return True
+
+
+def add(env: Mapping[str, str], resolved: Resolved, context: RepoContext, settings: ActionSettings) -> int:
+    batch = register(env, [resolved.registration], settings)
+    (result,) = batch.results
     with gha.stop_commands():  # the index's messages are data, never workflow commands
         print(render.text(result), flush=True)
     annotate(result)
+    removed_as_asked = report_login(batch.login, settings)
     check, markdown = "skipped", ""
     if settings.check:
         report = run_check(resolved, context, result.pending)
         check, markdown = ("failed" if report.has_errors else "passed"), preflight.render_markdown(report)
-    notes = provider.notes if provider is not None else []
-    write_outputs(env, result_outputs(result, check))
-    write_summary(env, summary.result_markdown(result, notes=notes, check=markdown))
-    if result.exit_code and not settings.fail_on_error:
+    write_outputs(env, result_outputs(result, check) | {"login": batch.login.output})
+    write_summary(env, summary.result_markdown(result, notes=batch.notes, check=markdown, login=batch.login))
+    exit_code = max(result.exit_code, 0 if removed_as_asked else EXIT_FAILED)
+    if exit_code and not settings.fail_on_error:
         gha.notice("fail-on-error is false, so this step succeeds; read the status output.", title=TITLE)
         return EXIT_OK
-    return result.exit_code
+    return exit_code
 
 
 def add_many(env: Mapping[str, str], batch: list[Resolved], settings: ActionSettings) -> int:
     """Several (index, project) pairs: one login per index, a row per registration."""
-    registrations = [resolved.registration for resolved in batch]
-    provider = confirmer_for(env, settings)
-    try:
-        if settings.dry_run:
-            results = [engine.plan(registration) for registration in registrations]
-        else:
-            results = engine.register_many(
-                registrations,
-                settings.credentials,
-                confirmer=provider if provider is not None else NoConfirmation(),
-                timeout=settings.timeout,
-                method=settings.method,
-            )
-        if provider is not None:
-            provider.finish(min(results, key=lambda r: r.status.ok))
-    finally:
-        if provider is not None:
-            provider.api.close()
+    done = register(env, [resolved.registration for resolved in batch], settings)
+    results = done.results
     with gha.stop_commands():
         print("\n\n".join(render.text(result) for result in results), flush=True)
         print("\n" + render.summary_table(results), flush=True)
     for result in results:
         annotate(result)
+    removed_as_asked = report_login(done.login, settings)
     failed = [result for result in results if not result.status.ok]
     first = failed[0] if failed else results[0]
     outputs = result_outputs(first, "skipped")
     outputs["status"] = first.status.value
     outputs["results"] = json.dumps([result.to_dict() for result in results], separators=(",", ":"))
+    outputs["login"] = done.login.output
     write_outputs(env, outputs)
-    write_summary(env, summary.batch_markdown(results))
-    if failed and not settings.fail_on_error:
+    write_summary(env, summary.batch_markdown(results, login=done.login))
+    if (failed or not removed_as_asked) and not settings.fail_on_error:
         gha.notice("fail-on-error is false, so this step succeeds; read the results output.", title=TITLE)
         return EXIT_OK
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_FAILED if failed or not removed_as_asked else EXIT_OK
 
 
 def run(env: Mapping[str, str]) -> int:
@@ -273,6 +285,9 @@ def run(env: Mapping[str, str]) -> int:
         context = RepoContext(cwd=Path(env.get("GITHUB_WORKSPACE") or os.getcwd()), env=env)
         batch = [resolve(options, context) for options in settings.batch or (settings.options,)]
         check_plan([resolved.registration for resolved in batch])
+        if settings.credentials.passkey is not None:
+            for item in batch:
+                settings.credentials.passkey.check_index(item.registration.index.url, source="pypi-passkey")
         resolved = batch[0]
     except UsageError as exc:
         return usage_failure(env, exc)

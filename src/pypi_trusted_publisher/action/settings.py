@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from ..errors import UsageError
 from ..inputs import Options
 from ..models import Credentials, Target
+from ..passkey import Passkey
 from ..secret import Secret
 from .confirmation import ConfirmationSettings
 
@@ -24,14 +25,17 @@ PUBLISHER_INPUTS = (
     "activestate-organization", "activestate-project", "actor",
     "index", "target", "organization",
 )  # fmt: skip
-ACCESS_INPUTS = ("pypi-username", "pypi-password", "pypi-totp-secret", "api-token", "method", "timeout")
+ACCESS_INPUTS = (
+    "pypi-username", "pypi-password", "pypi-totp-secret", "pypi-passkey", "remove-passkey", "api-token", "method",
+    "timeout",
+)  # fmt: skip
 BEHAVIOUR_INPUTS = ("mode", "dry-run", "check", "fail-on-error")
 CONFIRMATION_INPUTS = (
     "confirmation", "confirmation-repository", "confirmation-issue", "confirmation-token",
     "confirmation-timeout", "confirmation-poll-interval", "allow-public-confirmation",
 )  # fmt: skip
 INPUTS = PUBLISHER_INPUTS + ACCESS_INPUTS + BEHAVIOUR_INPUTS + CONFIRMATION_INPUTS
-SECRET_INPUTS = ("pypi-password", "pypi-totp-secret", "api-token", "confirmation-token")
+SECRET_INPUTS = ("pypi-password", "pypi-totp-secret", "pypi-passkey", "api-token", "confirmation-token")
 
 TARGETS = {"auto": Target.AUTO, "pending": Target.PENDING, "existing": Target.PROJECT}
 ANY_ENVIRONMENT = "*"
@@ -59,6 +63,8 @@ class ActionSettings:
     fail_on_error: bool = True
     confirmation: ConfirmationSettings | None = None
     confirmation_token: Secret = field(default_factory=lambda: Secret(""))
+    # Remove the security key from the account at the end, so the secret that carries it is dead afterwards.
+    remove_passkey: bool = False
 
 
 class _Reader:
@@ -178,12 +184,17 @@ def parse(env: Mapping[str, str]) -> ActionSettings:
         activestate_project=read.text("activestate-project"),
         actor=read.text("actor"),
     )
+    passkey = read.text("pypi-passkey")
     credentials = Credentials(
         username=read.text("pypi-username") or "",
         password=Secret(read.raw("pypi-password")),
         totp_secret=Secret(read.raw("pypi-totp-secret").strip()),
         api_token=Secret(read.raw("api-token").strip()),
+        passkey=Passkey.decode(passkey, source="pypi-passkey") if passkey else None,
     )
+    remove_passkey = read.boolean("remove-passkey", False)
+    if remove_passkey and credentials.passkey is None:
+        raise UsageError("remove-passkey: true needs the key in pypi-passkey", field="remove-passkey")
     batch = tuple(replace(options, index=index, project=project) for index in indexes for project in projects)
     return ActionSettings(
         options=options,
@@ -197,6 +208,7 @@ def parse(env: Mapping[str, str]) -> ActionSettings:
         fail_on_error=read.boolean("fail-on-error", True),
         confirmation=_confirmation(read, env),
         confirmation_token=Secret(read.raw("confirmation-token").strip()),
+        remove_passkey=remove_passkey,
     )
 
 
@@ -209,4 +221,14 @@ def secret_values(env: Mapping[str, str]) -> list[str]:
         values += [raw, raw.strip(), compact, *(line.strip() for line in raw.splitlines())]
         if name == "pypi-totp-secret":
             values.append(compact.upper())  # the form the engine derives codes from
+        if name == "pypi-passkey" and compact:
+            values += _passkey_parts(compact)
     return list(dict.fromkeys(v for v in values if v))
+
+
+def _passkey_parts(text: str) -> list[str]:
+    """The private key and credential id inside a passkey string, which no output may show either."""
+    try:
+        return Passkey.decode(text).secrets()
+    except UsageError:
+        return []

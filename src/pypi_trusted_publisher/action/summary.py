@@ -8,10 +8,14 @@ username) can reach it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..models import Result, Status
 from ..publishers import GitHubPublisher
+
+if TYPE_CHECKING:
+    from ..engine import Login
 
 HEADLINE = {
     Status.REGISTERED: "✅ registered",
@@ -136,9 +140,22 @@ def _failure(result: Result) -> list[str]:
     return lines
 
 
-def result_markdown(result: Result, *, notes: Sequence[str] = (), check: str = "") -> str:
+def login_line(login: Login | None) -> list[str]:
+    """Which second factor the run used, and what became of the security key."""
+    if login is None or not login.second_factor:
+        return []
+    factor = {"security-key": "security key", "totp": "TOTP code"}.get(login.second_factor, login.second_factor)
+    if login.passkey_removed:
+        factor += ", removed from the account at the end: the `pypi-passkey` secret is dead now"
+    elif login.problem:
+        factor += f" — ⚠️ **not removed**: {cell(login.problem)}"
+    return [f"**Login:** {factor}.", ""]
+
+
+def result_markdown(result: Result, *, notes: Sequence[str] = (), check: str = "", login: Login | None = None) -> str:
     """The summary for an ``add`` run (any status)."""
     lines = [f"## PyPI trusted publisher: {HEADLINE[result.status]}", "", result.message, "", *_table(result), ""]
+    lines += login_line(login)
     if result.status.ok:
         lines += _next_steps(result)
     else:
@@ -158,10 +175,10 @@ def usage_markdown(error: UsageError) -> str:
     )
 
 
-def batch_markdown(results: Sequence[Result]) -> str:
+def batch_markdown(results: Sequence[Result], *, login: Login | None = None) -> str:
     """The summary for several registrations: a table, then how to finish each failure."""
-    lines = ["## PyPI trusted publisher: several registrations", "", "| project | index | status | manage / manual |",
-             "|---|---|---|---|"]
+    lines = ["## PyPI trusted publisher: several registrations", "", *login_line(login),
+             "| project | index | status | manage / manual |", "|---|---|---|---|"]
     for r in results:
         reg = r.registration
         link = r.manage_url if r.status.ok else r.manual_url

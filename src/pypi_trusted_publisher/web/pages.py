@@ -23,6 +23,7 @@ from ..publishers import (
 )
 
 REAUTH_ACTION = "/account/reauthenticate/"
+DELETE_DEVICE_ACTION = "/manage/account/webauthn-provision/delete"
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,28 @@ class Page:
             if value:
                 return value
         raise UnexpectedPage("no csrf_token on the page")
+
+    def button_token(self, button_id: str) -> str:
+        """The CSRF token that WebAuthn pages keep as a button's value for their JavaScript."""
+        button = self.tree.css_first(f"button#{button_id}")
+        value = button.attributes.get("value") if button is not None else None
+        return value or self.csrf_token()
+
+    def security_devices(self) -> dict[str, str]:
+        """Label → CSRF token of its delete form, for each security device on the account page.
+
+        The account page lists each device with a delete form whose hidden ``label`` selects it.
+        A page that is not the account page (no two-factor section) is not an empty list.
+        """
+        if self.tree.css_first("#webauthn-button") is None:
+            raise UnexpectedPage("no two-factor section on the account page")
+        devices = {}
+        for form in self.tree.css(f'form[action="{DELETE_DEVICE_ACTION}"]'):
+            label = form.css_first("input[name=label]")
+            token = form.css_first("input[name=csrf_token]")
+            if label is not None and label.attributes.get("value"):
+                devices[label.attributes["value"] or ""] = (token.attributes.get("value") or "") if token else ""
+        return devices
 
     def has_form(self, form_id: str) -> bool:
         return self.tree.css_first(f"form#{form_id}") is not None

@@ -7,10 +7,12 @@ Location header (no GET of the two-factor page), then the target page.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -25,6 +27,9 @@ TWO_FACTOR = "/account/two-factor/"
 CONFIRM = "/account/confirm-login/"
 REAUTH = "/account/reauthenticate/"
 FLASHES = "/_includes/unauthed/flash-messages/"
+WEBAUTHN_OPTIONS = "/account/webauthn-authenticate/options"
+WEBAUTHN_VALIDATE = "/account/webauthn-authenticate/validate"
+EXPIRED_TWO_FACTOR = "invalid or expired two factor login"
 TOTP_STEP = 30
 
 
@@ -107,6 +112,8 @@ class WebSession:
         self.confirmer = confirmer
         self.sleep = sleep
         self.logged_in = False
+        # The second factor of the last login: "security-key", "totp" or "none" (an account PyPI let in without).
+        self.second_factor = ""
 
     # -- login ------------------------------------------------------------
 
@@ -145,7 +152,10 @@ class WebSession:
         if response.status_code == 303:
             location = self.http.location(response)
             if location.startswith(TWO_FACTOR):
+                if self.credentials.passkey is not None:
+                    return self._security_key(location, csrf)
                 return self._two_factor(location, csrf)
+            self.second_factor = "none"
             return True  # remembered device: logged in directly
         if response.status_code == 429:
             raise self._rate_limited(response, "login")
@@ -166,9 +176,13 @@ class WebSession:
                 location = self.http.location(response)
                 if location.startswith(CONFIRM):
                     self._confirm_new_ip()
+                    self.second_factor = "totp"
                     return True
                 # Back to the login page: "Invalid or expired two factor login." (§14).
-                return not location.startswith(LOGIN)
+                if location.startswith(LOGIN):
+                    return False
+                self.second_factor = "totp"
+                return True
             if response.status_code == 429:
                 raise self._rate_limited(response, "two-factor")
             if response.status_code != 200:
@@ -186,6 +200,60 @@ class WebSession:
             + ("; ".join(errors) or "no reason given")
             + "). Check PYPI_TOTP_SECRET and the clock; a code already used for a login is refused.",
         )
+
+    def _security_key(self, url: str, csrf: str) -> bool:
+        """A WebAuthn assertion in place of the TOTP code (§15); PyPI confirms a new IP at once for it.
+
+        One assertion per login: a refused one counts against PyPI's two-factor limit, so it is never retried.
+        Only an expired two-factor token (the same-second race of §14) lets :meth:`login` try again.
+        """
+        from ..passkey import PasskeyRefused
+
+        key = self.credentials.passkey
+        assert key is not None
+        token = urlsplit(url).query
+        options = self.json_reply(self.http.get(f"{WEBAUTHN_OPTIONS}?{token}"), "security-key login")
+        refusal = _fail_text(options)
+        if refusal is not None:
+            if EXPIRED_TWO_FACTOR in refusal.lower():
+                return False
+            raise RegistrationFailed("passkey-refused", f"PyPI refused the security-key login: {refusal}")
+        try:
+            credential = key.assertion(options)
+        except PasskeyRefused as exc:
+            raise RegistrationFailed(exc.reason, exc.message) from None
+        response = self.http.post(
+            f"{WEBAUTHN_VALIDATE}?{token}", {"csrf_token": csrf, "credential": json.dumps(credential)}
+        )
+        if response.status_code == 429:
+            raise self._rate_limited(response, "two-factor")
+        reply = self.json_reply(response, "security-key login")
+        refusal = _fail_text(reply)
+        if refusal is None and "success" in reply:
+            self.second_factor = "security-key"
+            return True
+        if refusal is not None and EXPIRED_TWO_FACTOR in refusal.lower():
+            return False
+        raise RegistrationFailed(
+            "passkey-refused",
+            f"PyPI refused the security key {key.label!r} ({refusal or 'no reason given'}): it was removed from "
+            "the account, or the string belongs to another account. It was not tried again: each refusal counts "
+            "against PyPI's two-factor limit.",
+        )
+
+    def json_reply(self, response: httpx.Response, what: str) -> dict[str, Any]:
+        """The JSON object of a WebAuthn endpoint (always HTTP 200, §15), else an unexpected response."""
+        if response.status_code == 429:
+            raise self._rate_limited(response, "page")
+        if response.status_code == 303 and self.http.location(response).startswith(LOGIN):
+            raise self.logged_out()
+        try:
+            body = response.json() if response.status_code == 200 else None
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise self.unexpected(response, what)
+        return body
 
     def _confirm_new_ip(self) -> None:
         request = ConfirmationRequest(self.http.index, self.credentials.username)
@@ -238,9 +306,7 @@ class WebSession:
         if status == 303:
             location = self.http.location(response)
             if location.startswith(LOGIN):
-                raise RegistrationFailed(
-                    "logged-out", "PyPI sent us back to the login page: the session was not accepted."
-                )
+                raise self.logged_out()
             if location.startswith("/manage/unverified-account/"):
                 raise RegistrationFailed(
                     "unverified-email",
@@ -275,12 +341,25 @@ class WebSession:
             reason, f"PyPI rate-limited the {what} step (HTTP 429).{after}", retry_after=wait
         )
 
+    def logged_out(self) -> RegistrationFailed:
+        return RegistrationFailed("logged-out", "PyPI sent us back to the login page: the session was not accepted.")
+
     def unexpected(self, response: httpx.Response, what: str) -> RegistrationFailed:
         return RegistrationFailed(
             "unexpected-response",
             f"Unexpected HTTP {response.status_code} from {self.http.index.host} during {what}; "
             "Warehouse may have changed.",
         )
+
+
+def _fail_text(reply: dict[str, Any]) -> str | None:
+    """The errors of a ``{"fail": {"errors": [...]}}`` reply, or None when it is not a failure."""
+    fail = reply.get("fail")
+    if fail is None:
+        return None
+    errors = fail.get("errors") if isinstance(fail, dict) else None
+    texts = [str(e) for e in errors] if isinstance(errors, list) else []
+    return "; ".join(texts) or "no reason given"
 
 
 __all__ = ["NeedsConfirmation", "TotpSource", "UnexpectedPage", "WebSession"]

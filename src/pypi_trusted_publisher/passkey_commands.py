@@ -1,0 +1,158 @@
+"""``pypi-trusted-publisher passkey add|list|remove``: a software security key for unattended logins.
+
+``add`` logs in the usual way (password and TOTP; this one login may need the e-mailed link), enrols a new key on the
+account and hands the key over where the user said (:mod:`passkey_store`). With ``PYPI_PASSKEY`` set, later logins use
+the key instead of a TOTP code: no wait for a fresh code and no e-mailed link on a new IP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, TextIO
+
+from .errors import RegistrationFailed, UsageError
+
+if TYPE_CHECKING:
+    from .engine import Engine
+    from .indexes import Index
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def add_parser(commands: argparse._SubParsersAction, access: object) -> None:
+    """The ``passkey`` command and its three subcommands; ``access`` adds the shared login options."""
+    passkey = commands.add_parser("passkey", help="a software security key for logins without TOTP or e-mail")
+    actions = passkey.add_subparsers(dest="passkey_command", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="enrol a new security key and store it where you say")
+    add.add_argument("--label", help="its name on the account (default: pypi-trusted-publisher-<date>)")
+    where = add.add_mutually_exclusive_group()
+    where.add_argument("--output", metavar="FILE", help="write the key to a new file (mode 0600, never overwritten)")
+    where.add_argument(
+        "--github-secret", metavar="OWNER/REPO", help="store the key as a GitHub Actions secret through the gh CLI"
+    )
+    add.add_argument("--github-environment", metavar="ENV", help="with --github-secret: an environment's secret")
+    add.add_argument("--secret-name", help="with --github-secret: the secret's name (default: PYPI_PASSKEY)")
+    listing = actions.add_parser("list", help="the security devices on the account")
+    remove = actions.add_parser("remove", help="remove a security device from the account")
+    remove.add_argument("--label", required=True, help="the device's name on the account")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    for parser in (add, listing, remove):
+        parser.add_argument("--index", default="pypi", help="pypi (default), testpypi, or an https:// URL")
+        access(parser, methods=False)  # type: ignore[operator]
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    from .cli import _remote_failure, _usage_failure
+
+    commands = {"add": _add, "list": _list, "remove": _remove}
+    try:
+        return commands[args.passkey_command](args, out)
+    except UsageError as exc:
+        return _usage_failure(exc, args.json, out)
+    except RegistrationFailed as exc:
+        return _remote_failure(exc, args.json, out)
+
+
+def _open_engine(args: argparse.Namespace, index_name: str) -> tuple[Index, AbstractContextManager[Engine]]:
+    """The index and an engine for it, with the usual credentials (a given PYPI_PASSKEY must belong there)."""
+    import os
+
+    from .cli import _engine_kwargs, _interactive, credentials_from
+    from .engine import engine
+    from .indexes import resolve_index
+
+    index = resolve_index(index_name)
+    credentials = credentials_from(args, dict(os.environ), _interactive())
+    if credentials.passkey is not None:
+        credentials.passkey.check_index(index.url)
+    return index, engine(index, credentials, **_engine_kwargs(args))
+
+
+def _say(args: argparse.Namespace, out: TextIO, payload: dict[str, object], text: str, *, to: TextIO | None = None
+         ) -> None:
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), file=out)
+    else:
+        print(text, file=to or out)
+
+
+def _add(args: argparse.Namespace, out: TextIO) -> int:
+    from . import passkey_store
+    from .passkey import Passkey, validate_label
+
+    label = validate_label(args.label or time.strftime("pypi-trusted-publisher-%Y%m%d-%H%M%S"))
+    store = passkey_store.choose(
+        output=args.output,
+        github_secret=args.github_secret,
+        github_environment=args.github_environment,
+        secret_name=args.secret_name,
+        as_json=args.json,
+        out=out,
+    )
+    try:
+        index, opened = _open_engine(args, args.index)
+        with opened as eng:
+            key = Passkey.generate(index.url, label)
+            eng.devices().enrol(key)
+            try:
+                store.put(key.encode())
+            except passkey_store.StoreFailed as exc:
+                eng.devices().remove(label)
+                raise RegistrationFailed(
+                    "store-failed", f"The key could not be stored ({exc}); it was removed from the account again."
+                ) from None
+    except BaseException:
+        store.abandon()
+        raise
+    where = store.describe()
+    shown = {
+        "file": f"written to {where.get('path')} (mode 0600)",
+        "github-secret": f"stored as GitHub secret {where.get('name')} in {where.get('repository')}"
+        + (f" (environment {where['environment']})" if where.get("environment") else ""),
+        "stdout": "printed on standard output",
+    }[where["kind"]]
+    _say(
+        args,
+        out,
+        {"status": "added", "index": index.url, "label": label, "stored": where},
+        f"✓ security key {label!r} added to the account on {index.host}, {shown}.\n"
+        "  Use it as PYPI_PASSKEY with PYPI_USERNAME and PYPI_PASSWORD: logins from any IP, no TOTP code, no e-mail.\n"
+        "  PyPI e-mails the account when a key is added or removed.\n"
+        f"  Remove it: pypi-trusted-publisher passkey remove --label {label!r}",
+        to=sys.stderr if where["kind"] == "stdout" else None,
+    )
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace, out: TextIO) -> int:
+    index, opened = _open_engine(args, args.index)
+    with opened as eng:
+        labels = eng.devices().labels()
+    noun = "security device" if len(labels) == 1 else "security devices"
+    text = f"{len(labels)} {noun} on the account on {index.host}" + (":" if labels else ".")
+    _say(args, out, {"status": "ok", "index": index.url, "security_devices": labels},
+         "\n".join([text, *(f"  {label}" for label in labels)]))
+    return EXIT_OK
+
+
+def _remove(args: argparse.Namespace, out: TextIO) -> int:
+    from .cli import _interactive
+    from .passkey import validate_label
+
+    label = validate_label(args.label)
+    if not args.yes:
+        if not _interactive():
+            raise UsageError("passkey remove asks for confirmation: pass --yes when not in a terminal")
+        if input(f"Remove the security device {label!r}? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("Nothing removed.", file=sys.stderr)
+            return EXIT_FAILED
+    index, opened = _open_engine(args, args.index)
+    with opened as eng:
+        eng.devices().remove(label)
+    _say(args, out, {"status": "removed", "index": index.url, "label": label},
+         f"✓ removed the security device {label!r} from the account on {index.host}.")
+    return EXIT_OK
