@@ -13,6 +13,8 @@ from typing import Literal
 
 Severity = Literal["error", "warning", "notice"]
 # error: the publish will fail; warning: likely problem; notice: not checked.
+# The file and line a finding points at; line None means the whole file.
+Where = tuple[str, int | None]
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "notice": 2}
 MARKDOWN_ICON = {"error": "❌", "warning": "⚠️", "notice": "ℹ️"}
 

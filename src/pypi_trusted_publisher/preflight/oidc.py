@@ -18,7 +18,8 @@ from ..context import RepoContext
 from ..indexes import Index
 from ..publishers import GitHubPublisher, Publisher
 from .findings import Finding, Report
-from .rules import WORKFLOWS_DIR, describe
+from .github_jobs import WORKFLOWS_DIR
+from .rules import describe
 
 if TYPE_CHECKING:
     import httpx
