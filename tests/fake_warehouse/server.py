@@ -1437,8 +1437,8 @@ class _View:
         used = _Signer._b64(verified.credential_id)
         key = next((k for k in user.security_keys if k.credential_id == used), None)
         if key is None:
-            # Signed by one of the user's keys under another key's id: Warehouse finds no
-            # row to update the counter of and fails with a server error.
+            # One of the user's keys signed, but the id names none of them: Warehouse finds
+            # no row to update the counter of and fails with a server error.
             return self.html(t.error_page(500), 500)
         key.sign_count = verified.new_sign_count
         self.login_user(user, "webauthn")
