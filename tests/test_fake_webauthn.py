@@ -26,7 +26,18 @@ from fido2.webauthn import AttestationObject, AttestedCredentialData, Authentica
 
 from fake_warehouse import DEFAULT_USERNAME, FakeWarehouse, RecoveryCode
 from pypi_trusted_publisher.passkey import Passkey, b64url, unb64url
-from test_fake_warehouse import Browser, Clock, attr, html, needs_second_ip, one, text, title
+from test_fake_warehouse import (
+    Browser,
+    Clock,
+    attr,
+    client_view,
+    html,
+    needs_second_ip,
+    one,
+    recorded,
+    text,
+    title,
+)
 
 ACCOUNT = "/manage/account/"
 PROVISION = "/manage/account/webauthn-provision"
@@ -710,3 +721,105 @@ def test_the_last_second_factor_stays(wh: FakeWarehouse) -> None:
     b.post(DELETE, {"label": "second", "confirm_device_name": "second"})
     assert b.flashes() == [("danger", "Cannot remove last 2FA method")]
     assert [k.label for k in wh.users["kim"].security_keys] == ["second"]
+
+
+# --- The recorded answers ------------------------------------------------------------------------
+
+
+def shape(value: Any) -> Any:
+    """A JSON document with its random parts (the challenge, user and credential ids) replaced
+    by their decoded length and the names dropped, so the recorded options and ours compare."""
+    if isinstance(value, dict):
+        return {
+            k: _decoded_length(v) if k in ("challenge", "id") else shape(v)
+            for k, v in value.items()
+            if k not in ("name", "displayName")
+        }
+    if isinstance(value, list):
+        return [shape(v) for v in value]
+    return value
+
+
+def _decoded_length(value: str) -> int | str:
+    """The rp id (a host name) is no base64url and stays as it is."""
+    try:
+        return len(unb64url(value))
+    except ValueError:
+        return value
+
+
+def test_json_bodies_flashes_and_mails_match_the_recordings(wh: FakeWarehouse, clock: Clock) -> None:
+    """Recordings 79-84 (enrolment), 89-91 and 94 (login), 96 (removal flash), 99-100 (mails),
+    byte for byte where nothing random is in them."""
+    user = wh.users[DEFAULT_USERNAME]
+    b = logged_in(wh)
+    key = Passkey.generate(wh.url, "ci-bootstrap")
+    options = b.client.get(OPTIONS).json()
+    assert shape(options) == shape(json.loads(recorded("79-webauthn-provision-options.json")))
+
+    def validate(label: str, credential: Any) -> bytes:
+        options = b.client.get(OPTIONS).json()
+        value = credential if isinstance(credential, str) else json.dumps(credential(options))
+        return b.post(VALIDATE, {"label": label, "credential": value}).content
+
+    raw = RawKey()
+    once = validate(
+        "ci-bootstrap",
+        lambda o: raw.attestation(o, origin=wh.url, challenge=unb64url(o["challenge"])),
+    )
+    answers = [
+        ("80-webauthn-provision-validate-bad-payload.json", validate("ci-bootstrap", "not-json")),
+        ("81-webauthn-provision-validate-challenge-encoded-once.json", once),
+        ("82-webauthn-provision-validate-empty-label.json", validate("", key.attestation)),
+        ("83-webauthn-provision-validate-ok.json", validate("ci-bootstrap", key.attestation)),
+        (
+            "84-webauthn-provision-validate-label-taken.json",
+            validate("ci-bootstrap", Passkey.generate(wh.url, "x").attestation),
+        ),
+    ]
+    (added,) = wh.outbox
+    recorded_added = recorded("99-webauthn-two-factor-added-email.txt")
+    assert added.body == recorded_added.replace("'rec-wa1'", "'dana'")
+
+    user.confirmed_ips.clear()
+    clock.advance(1)
+    login = start_login(wh)
+    options = login.options()
+    assert shape(options) == shape(json.loads(recorded("89-webauthn-authenticate-options.json")))
+    impostor = replace(Passkey.generate(wh.url, "x"), credential_id=key.credential_id)
+    answers.append(
+        (
+            "90-webauthn-authenticate-validate-bad-signature.json",
+            login.validate(impostor.assertion(options)).content,
+        )
+    )
+    answers.append(
+        (
+            "91-webauthn-authenticate-validate-ok.json",
+            login.validate(key.assertion(login.options())).content,
+        )
+    )
+    counted = RawKey()
+    wh.add_user("erin", password="pw-erin", confirmed_ips=())
+    wh.add_security_key(
+        "erin", label="k", credential_id=counted.credential_id, public_key=counted.cose, sign_count=5
+    )
+    lower = start_login(wh, "erin")
+    answers.append(
+        (
+            "94-webauthn-authenticate-validate-signcount-lower.json",
+            lower.validate(counted.assertion(lower.options(), origin=wh.url, counter=4)).content,
+        )
+    )
+    for name, ours in answers:
+        assert ours == recorded(name).encode(), name
+
+    c = login.browser
+    c.get(ACCOUNT)
+    wh.outbox.clear()
+    c.post(DELETE, {"label": "ci-bootstrap", "confirm_device_name": "ci-bootstrap"})
+    flash = c.client.get("/_includes/unauthed/flash-messages/").text
+    assert client_view(flash) == client_view(recorded("96-webauthn-provision-delete-flash.html"))
+    (removed,) = wh.outbox
+    recorded_removed = recorded("100-webauthn-two-factor-removed-email.txt")
+    assert removed.body == recorded_removed.replace("'rec-wa1'", "'dana'")
