@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +23,7 @@ from fido2 import cbor
 from fido2.cose import ES256
 from fido2.webauthn import AttestationObject, AttestedCredentialData, AuthenticatorData
 
+import test_fake_warehouse as fake_tests
 from fake_warehouse import DEFAULT_USERNAME, FakeWarehouse, RecoveryCode
 from pypi_trusted_publisher.passkey import Passkey, b64url, unb64url
 from test_fake_warehouse import (
@@ -46,6 +46,10 @@ VALIDATE = "/manage/account/webauthn-provision/validate"
 DELETE = "/manage/account/webauthn-provision/delete"
 CODES = [f"{n:016x}" for n in range(0xA0, 0xA8)]
 INVALID = {"fail": {"errors": ["Invalid WebAuthn credential"]}}
+
+# The fake's own fixtures: the warehouse on a fake clock, failing a test whose view crashed.
+clock = fake_tests.clock
+wh = fake_tests.wh
 
 
 @dataclass
@@ -116,19 +120,6 @@ class RawKey:
 def _browser_challenge(options: dict[str, Any], challenge: bytes | None) -> bytes:
     """What a browser signs: the ASCII bytes of the options' challenge string."""
     return challenge if challenge is not None else options["challenge"].encode()
-
-
-@pytest.fixture
-def clock(warehouse: FakeWarehouse) -> Clock:
-    warehouse.clock = clock = Clock()
-    return clock
-
-
-@pytest.fixture
-def wh(warehouse: FakeWarehouse, clock: Clock) -> Iterator[FakeWarehouse]:
-    """The fixture warehouse on a fake clock; fails the test if a view crashed."""
-    yield warehouse
-    assert warehouse.errors == []
 
 
 def logged_in(wh: FakeWarehouse, username: str = DEFAULT_USERNAME) -> Browser:

@@ -1180,6 +1180,9 @@ class _View:
         body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return _Response(200, body.encode(), "application/json")
 
+    def json_fail(self, *errors: str) -> _Response:
+        return self.renderer_json({"fail": {"errors": list(errors)}})
+
     def webauthn_origin(self) -> tuple[str, str]:
         """``request.host_url`` and ``request.domain``: the origin the browser puts in the
         client data and the relying-party id whose hash is in the authenticator data."""
@@ -1202,6 +1205,18 @@ class _View:
     def send_mail(self, user: User, subject: str, body: str) -> None:
         self.wh.outbox.append(Email(user.email, subject, body, "", self.now))
 
+    def account_view(
+        self,
+        get_view: Callable[[], _Response],
+        post_views: Sequence[tuple[Sequence[str], Callable[[], _Response]]] = (),
+    ) -> _Response:
+        """The pipeline of the account's two-factor views (permission ``Account2FA``): a
+        logged-in user with a verified e-mail, who need not have 2FA yet; no reauth."""
+        view = self.select(get_view, post_views)
+        self.check_csrf()
+        self.authorize(two_factor=False)
+        return view()
+
     def manage_account(self) -> _Response:
         view = self.select(self._render_manage_account, [])
         self.check_csrf()
@@ -1214,6 +1229,8 @@ class _View:
         state = t.TwoFactorView(
             has_totp=user.has_2fa,
             keys=[(key.id, key.label) for key in user.security_keys],
+            has_two_factor=user.has_two_factor,
+            has_single_2fa=user.has_single_2fa,
             unused_recovery_codes=sum(code.burned is None for code in user.recovery_codes),
             recovery_codes_age=_natural_delta(self.now - generated),
             has_burned_recovery_codes=user.has_burned_recovery_codes,
@@ -1227,10 +1244,7 @@ class _View:
     def recovery_codes_burn(self) -> _Response:
         """Where the provision page sends a user who never used a recovery code; the form's
         POST is not modelled (seed ``burned_recovery_codes`` instead)."""
-        view = self.select(self._render_recovery_codes_burn, [])
-        self.check_csrf()
-        self.authorize(two_factor=False)
-        return view()
+        return self.account_view(self._render_recovery_codes_burn)
 
     def _render_recovery_codes_burn(self) -> _Response:
         user = self.authorize(two_factor=False)
@@ -1241,10 +1255,7 @@ class _View:
         return self.html(t.recovery_codes_burn_page(self.csrf_token(), self.raw_path))
 
     def webauthn_provision(self) -> _Response:
-        view = self.select(self._render_webauthn_provision, [])
-        self.check_csrf()
-        self.authorize(two_factor=False)
-        return view()
+        return self.account_view(self._render_webauthn_provision)
 
     def _render_webauthn_provision(self) -> _Response:
         """Recovery codes first: only a user who has used one gets the page (recording 78)."""
@@ -1253,10 +1264,7 @@ class _View:
         return self.html(t.webauthn_provision_page(self.csrf_token()))
 
     def webauthn_provision_options(self) -> _Response:
-        view = self.select(self._creation_options, [])
-        self.check_csrf()
-        self.authorize(two_factor=False)
-        return view()
+        return self.account_view(self._creation_options)
 
     def _creation_options(self) -> _Response:
         """``navigator.credentials.create()`` options (recording 79); no recovery-code check."""
@@ -1287,12 +1295,9 @@ class _View:
         )
 
     def webauthn_provision_validate(self) -> _Response:
-        view = self.select(
+        return self.account_view(
             self.predicate_mismatch, [(("label", "credential"), self._validate_provision)]
         )
-        self.check_csrf()
-        self.authorize(two_factor=False)
-        return view()
 
     def _validate_provision(self) -> _Response:
         """``ProvisionWebAuthnForm``: the credential's errors, then the label's, all in one
@@ -1319,7 +1324,7 @@ class _View:
             if any(key.label == label for key in user.security_keys):
                 errors.append(f"Label '{label}' already in use")
         if errors or verified is None:
-            return self.renderer_json({"fail": {"errors": errors}})
+            return self.json_fail(*errors)
         user.security_keys.append(
             SecurityKey(
                 label,
@@ -1355,12 +1360,9 @@ class _View:
         return verified, ""
 
     def webauthn_provision_delete(self) -> _Response:
-        view = self.select(
+        return self.account_view(
             self.predicate_mismatch, [(("confirm_device_name",), self._delete_security_key)]
         )
-        self.check_csrf()
-        self.authorize(two_factor=False)
-        return view()
 
     def _delete_security_key(self) -> _Response:
         """``DeleteWebAuthnForm``: the key is chosen by ``label``; ``confirm_device_name`` must
@@ -1386,14 +1388,21 @@ class _View:
         self.check_csrf()
         return view()
 
-    def _assertion_options(self) -> _Response:
-        """``navigator.credentials.get()`` options for the user of the two-factor token."""
+    def key_login(self) -> tuple[User, str] | _Response:
+        """Both login endpoints refuse a logged-in session, then an unusable token (§14)."""
         if self.user is not None:
-            return self.renderer_json({"fail": {"errors": [MSG_ALREADY_AUTHENTICATED]}})
+            return self.json_fail(MSG_ALREADY_AUTHENTICATED)
         found = self.two_factor_login()
         if found is None:
             self.flash(MSG_BAD_2FA_TOKEN)
-            return self.renderer_json({"fail": {"errors": [MSG_BAD_2FA_TOKEN]}})
+            return self.json_fail(MSG_BAD_2FA_TOKEN)
+        return found
+
+    def _assertion_options(self) -> _Response:
+        """``navigator.credentials.get()`` options for the user of the two-factor token."""
+        found = self.key_login()
+        if isinstance(found, _Response):
+            return found
         user, _ = found
         _, rp_id = self.webauthn_origin()
         return self.renderer_json(
@@ -1415,25 +1424,21 @@ class _View:
 
     def _validate_assertion(self) -> _Response:
         """A security-key login: not phishable, so the IP is confirmed at once (§15)."""
-        if self.user is not None:
-            return self.renderer_json({"fail": {"errors": [MSG_ALREADY_AUTHENTICATED]}})
-        found = self.two_factor_login()
-        if found is None:
-            self.flash(MSG_BAD_2FA_TOKEN)
-            return self.renderer_json({"fail": {"errors": [MSG_BAD_2FA_TOKEN]}})
+        found = self.key_login()
+        if isinstance(found, _Response):
+            return found
         user, redirect_to = found
         challenge = self.take_webauthn_challenge()
         credential = _Submitted(self.post).raw("credential")
         if not credential:
-            return self.renderer_json({"fail": {"errors": [MSG_REQUIRED]}})
+            return self.json_fail(MSG_REQUIRED)
         if not _is_json(credential):
-            errors = ["Invalid WebAuthn assertion: Bad payload"]
-            return self.renderer_json({"fail": {"errors": errors}})
+            return self.json_fail("Invalid WebAuthn assertion: Bad payload")
         self.check_two_factor_limits(user)
         verified = self._verify_assertion(user, credential, challenge)
         if verified is None:
             self.hit_two_factor_limits(user)
-            return self.renderer_json({"fail": {"errors": [MSG_INVALID_WEBAUTHN]}})
+            return self.json_fail(MSG_INVALID_WEBAUTHN)
         used = _Signer._b64(verified.credential_id)
         key = next((k for k in user.security_keys if k.credential_id == used), None)
         if key is None:

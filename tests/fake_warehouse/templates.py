@@ -4,9 +4,10 @@ The recordings (``shared/warehouse-pages``) carry navigation, styles, scripts an
 toolbar that no client needs. These templates drop all of that but keep, with the same
 names and nesting, every element and attribute a client selects on: form ids and actions,
 input names, the ``csrf_token`` hidden inputs, inline ``ul.form-errors`` lists, publisher
-tables and their remove modals, the flash-message include, and the bare WebOb bodies of
-the 303/400/429 responses. A parser that works here should work on pypi.org, and the
-other way round.
+tables and their remove modals, the account page's two-factor section and the security-key
+forms (whose CSRF token is a button's value), the flash-message include, and the bare WebOb
+bodies of the 303/400/429 responses. A parser that works here should work on pypi.org, and
+the other way round.
 """
 
 from __future__ import annotations
@@ -249,6 +250,11 @@ maxlength="4096" name="password" required="required" type="password" value="">
     return page(title, main)
 
 
+_UPGRADE_BROWSER = (
+    '<a href="https://developer.mozilla.org/en-US/docs/Web/API/PublicKeyCredential'
+    '#Browser_compatibility" title="External link" target="_blank" rel="noopener">'
+    "Upgrade your browser</a>"
+)
 _WEBAUTHN_LOGIN = """      <div class="twofa-login__method{padded}">
             <h2>Authenticate with a security device (e.g. USB key)</h2>
             <p>Connect your security device and click the "Authenticate with device" button.</p>
@@ -264,8 +270,7 @@ _WEBAUTHN_LOGIN = """      <div class="twofa-login__method{padded}">
               <ul id="webauthn-errors"
                   class="form-errors form-errors--full-width margin-top--large">
                 <li id="webauthn-browser-support" class="hidden">
-<a href="https://developer.mozilla.org/en-US/docs/Web/API/PublicKeyCredential#Browser_compatibility" \
-title="External link" target="_blank" rel="noopener">Upgrade your browser</a> to log in with a \
+{upgrade} to log in with a \
 security device (e.g. USB key)              </li>
             </ul>
             <div class="form-group">
@@ -298,7 +303,11 @@ def two_factor_page(
     both = has_totp and has_webauthn
     padded = " twofa-login__method--padded" if both else " "
     webauthn = (
-        _WEBAUTHN_LOGIN.format(padded=padded, csrf_token=esc(csrf_token)) if has_webauthn else ""
+        _WEBAUTHN_LOGIN.format(
+            padded=padded, csrf_token=esc(csrf_token), upgrade=_UPGRADE_BROWSER
+        )
+        if has_webauthn
+        else ""
     )
     divider = '<div class="twofa-login__divider"></div>' if both else ""
     totp = _totp_form(action, csrf_token, errors, padded) if has_totp else ""
@@ -423,17 +432,11 @@ class TwoFactorView:
 
     has_totp: bool
     keys: Sequence[tuple[str, str]]
+    has_two_factor: bool
+    has_single_2fa: bool
     unused_recovery_codes: int
     recovery_codes_age: str
     has_burned_recovery_codes: bool
-
-    @property
-    def has_two_factor(self) -> bool:
-        return self.has_totp or bool(self.keys)
-
-    @property
-    def has_single_2fa(self) -> bool:
-        return not self.keys if self.has_totp else len(self.keys) == 1
 
 
 _TWO_FACTOR_ABBR = '<abbr title="two factor authentication">2FA</abbr>'
@@ -444,15 +447,13 @@ Remove                  </button>
 """
 
 
-def _key_modal(key_id: str, label: str, csrf_token: str) -> str:
-    """``confirm_modal`` for a security key: the hidden ``label`` selects the key, the typed
-    ``confirm_device_name`` is only checked by the page's JavaScript."""
-    slug = f"disable-webauthn-{key_id}"
-    return f"""                  <a href="#{slug}"
-                     class="button button--secondary">Remove</a>
-                    <div id="{slug}"
+def _modal(
+    *, slug: str, controller: str, method: str, action: str, csrf_token: str, body: str, confirm: str
+) -> str:
+    """``confirm_modal`` / ``confirm_password_modal``: the form a "Remove" link opens."""
+    return f"""                    <div id="{slug}"
        class="modal"
-       data-controller="confirm modal-close">
+       data-controller="{controller}">
     <div class="modal__content" role="dialog">
       <a href="#modal-close"
          data-action="click->modal-close#cancel"
@@ -461,14 +462,39 @@ def _key_modal(key_id: str, label: str, csrf_token: str) -> str:
         <i class="fa fa-times" aria-hidden="true"></i>
         <span class="sr-only">Close</span>
       </a>
-      <form method="POST"
+      <form method="{method}"
             class="modal__form"
-            action="/manage/account/webauthn-provision/delete">
+            action="{esc(action)}">
         <input name="csrf_token"
                type="hidden"
                value="{esc(csrf_token)}">
         <div class="modal__body">
-          <h3 class="modal__title">
+{body}        </div>
+        <div class="modal__footer">
+          <button type="reset"
+                  class="button modal__action js-cancel"
+                  data-action="click->modal-close#cancel">Cancel</button>
+          <button type="submit"
+                  class="button button--danger modal__action js-confirm"
+{confirm}
+        </div>
+      </form>
+    </div>
+  </div>
+"""
+
+
+def _remove_link(slug: str) -> str:
+    return f"""                  <a href="#{slug}"
+                     class="button button--secondary">Remove</a>
+"""
+
+
+def _key_modal(key_id: str, label: str, csrf_token: str) -> str:
+    """The hidden ``label`` selects the key; the typed ``confirm_device_name`` is only
+    compared by the page's script."""
+    slug = f"disable-webauthn-{key_id}"
+    body = f"""          <h3 class="modal__title">
             Remove two factor security device - {esc(label)}
             ?
           </h3>
@@ -491,39 +517,25 @@ Confirm the device name to continue.            </p>
                      autocapitalize="off"
                      spellcheck="false">
             </div>
-        </div>
-        <div class="modal__footer">
-          <button type="reset"
-                  class="button modal__action js-cancel"
-                  data-action="click->modal-close#cancel">Cancel</button>
-          <button type="submit"
-                  class="button button--danger modal__action js-confirm"
-data-confirm-target="button" data-expected="{esc(label)}"                  \
+"""
+    confirm = f"""data-confirm-target="button" data-expected="{esc(label)}"                  \
 data-modal-close-target="button">
             Remove device
-          </button>
-        </div>
-      </form>
-    </div>
-  </div>
-"""
+          </button>"""
+    return _remove_link(slug) + _modal(
+        slug=slug,
+        controller="confirm modal-close",
+        method="POST",
+        action="/manage/account/webauthn-provision/delete",
+        csrf_token=csrf_token,
+        body=body,
+        confirm=confirm,
+    )
 
 
 def _totp_modal(csrf_token: str) -> str:
-    """``confirm_password_modal`` for removing the authentication application."""
-    return f"""                  <a href="#disable-totp" class="button button--secondary">Remove</a>
-                    <div id="disable-totp"
-       class="modal"
-       data-controller="confirm-password modal-close">
-    <div class="modal__content" role="dialog">
-      <form method="post"
-            class="modal__form"
-            action="/manage/account/totp-provision">
-        <input name="csrf_token"
-               type="hidden"
-               value="{esc(csrf_token)}">
-        <div class="modal__body">
-          <h3 class="modal__title">Remove authentication application</h3>
+    """Removing the authentication application asks for the password."""
+    body = """          <h3 class="modal__title">Remove authentication application</h3>
           <p>Enter your password to continue.</p>
           <div class="form-group">
             <input name="confirm_password"
@@ -535,20 +547,18 @@ def _totp_modal(csrf_token: str) -> str:
                    autocorrect="off"
                    autocapitalize="off">
           </div>
-        </div>
-        <div class="modal__footer">
-          <button type="reset"
-                  class="button modal__action js-cancel"
-                  data-action="click->modal-close#cancel">Cancel</button>
-          <button type="submit"
-                  class="button button--danger modal__action js-confirm"
-                  data-confirm-password-target="button"
-                  data-modal-close-target="button">Remove application</button>
-        </div>
-      </form>
-    </div>
-  </div>
 """
+    confirm = """                  data-confirm-password-target="button"
+                  data-modal-close-target="button">Remove application</button>"""
+    return _remove_link("disable-totp") + _modal(
+        slug="disable-totp",
+        controller="confirm-password modal-close",
+        method="post",
+        action="/manage/account/totp-provision",
+        csrf_token=csrf_token,
+        body=body,
+        confirm=confirm,
+    )
 
 
 def _two_factor_methods(state: TwoFactorView, csrf_token: str) -> str:
@@ -693,8 +703,7 @@ Enable JavaScript to set up two factor authentication with a security device (e.
 </noscript>
 <ul id="webauthn-errors" class="form-errors form-errors--full-width">
   <li id="webauthn-browser-support" class="hidden margin-top--large">
-<a href="https://developer.mozilla.org/en-US/docs/Web/API/PublicKeyCredential#Browser_compatibility" \
-title="External link" target="_blank" rel="noopener">Upgrade your browser</a> to set up two factor \
+{_UPGRADE_BROWSER} to set up two factor \
 authentication with a security device (e.g. USB key)</li>
 </ul>
 </section>
@@ -757,8 +766,7 @@ Please give this device a name. 64 characters or fewer. All Unicode is valid, in
 spaces.    </p>
     <ul id="webauthn-errors" class="form-errors margin-top--large">
       <li id="webauthn-browser-support" class="hidden">
-<a href="https://developer.mozilla.org/en-US/docs/Web/API/PublicKeyCredential#Browser_compatibility" \
-title="External link" target="_blank" rel="noopener">Upgrade your browser</a> to set up two factor \
+{_UPGRADE_BROWSER} to set up two factor \
 authentication with a security device (e.g. USB key)    </li>
   </ul>
 </div>
@@ -1045,6 +1053,29 @@ def publisher_row(row: RowView, csrf_token: str) -> str:
     name_cell = (
         f'<td scope="row">{esc(row.project_name)}</td>' if row.project_name is not None else ""
     )
+    body = f"""          <h3 class="modal__title">
+            Remove trusted publisher
+            ?
+          </h3>
+              <p>
+Removing this {title} trusted publisher will prevent automated package uploads from this \
+source. You can re-add it later if needed.    </p>
+          <div class="form-group">    <input name="publisher_id" type="hidden" \
+value="{row.publisher_id}">
+</div>
+"""
+    confirm = """                  data-modal-close-target="button">
+            Remove publisher
+          </button>"""
+    modal = _modal(
+        slug=f"remove-publisher-{row.publisher_id}",
+        controller="modal-close",
+        method="POST",
+        action=row.delete_action,
+        csrf_token=csrf_token,
+        body=body,
+        confirm=confirm,
+    )
     return f"""  <tr>
 {name_cell}    <td scope="row">{title}</td>
     <td scope="row">
@@ -1056,42 +1087,7 @@ def publisher_row(row: RowView, csrf_token: str) -> str:
          class="button button--danger">Remove</a>
     </td>
   </tr>
-    <div id="remove-publisher-{row.publisher_id}"
-       class="modal"
-       data-controller="modal-close">
-    <div class="modal__content" role="dialog">
-      <form method="POST"
-            class="modal__form"
-            action="{esc(row.delete_action)}">
-        <input name="csrf_token"
-               type="hidden"
-               value="{esc(csrf_token)}">
-        <div class="modal__body">
-          <h3 class="modal__title">
-            Remove trusted publisher
-            ?
-          </h3>
-              <p>
-Removing this {title} trusted publisher will prevent automated package uploads from this \
-source. You can re-add it later if needed.    </p>
-          <div class="form-group">    <input name="publisher_id" type="hidden" \
-value="{row.publisher_id}">
-</div>
-        </div>
-        <div class="modal__footer">
-          <button type="reset"
-                  class="button modal__action js-cancel"
-                  data-action="click->modal-close#cancel">Cancel</button>
-          <button type="submit"
-                  class="button button--danger modal__action js-confirm"
-                  data-modal-close-target="button">
-            Remove publisher
-          </button>
-        </div>
-      </form>
-    </div>
-  </div>
-"""
+{modal}"""
 
 
 def _publisher_table(
