@@ -7,6 +7,7 @@ injected through ``FakeWarehouse.clock``; nothing sleeps.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from fake_warehouse import (
     DEFAULT_USERNAME,
     FakeWarehouse,
 )
+from pypi_trusted_publisher.passkey import Passkey
 from pypi_trusted_publisher.publishers import (
     ActiveStatePublisher,
     GitHubPublisher,
@@ -1193,3 +1195,64 @@ def test_markup_matches_recorded_pages(wh: FakeWarehouse, clock: Clock) -> None:
         if name.startswith("11-"):
             theirs["flashes"] = theirs["flashes"][1:]  # the Terms of Service notice
         assert mine == theirs, name
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def account_two_factor_view(markup: str) -> dict[str, Any]:
+    """The account page's two-factor section as a client reads it: the methods, the remove
+    links and modal forms (row ids masked), the callouts, the add buttons and their errors."""
+    tree = html(markup)
+    section = one(tree, "section#two-factor")
+    modals = []
+    for modal in section.css("div.modal"):
+        form = one(modal, "form")
+        inputs = [n for n in form.css("input") if attr(n, "name") not in ("", "csrf_token")]
+        modals.append(
+            (
+                _UUID.sub("<id>", attr(modal, "id")),
+                attr(form, "action"),
+                attr(form, "method").upper(),
+                bool(form.css_first("input[name=csrf_token]")),
+                sorted((attr(n, "name"), attr(n, "type"), attr(n, "value")) for n in inputs),
+            )
+        )
+    return {
+        "title": text(tree.css_first("title")).rsplit(" · ", 1)[0],
+        "csrf": bool(tree.css_first("form input[name=csrf_token]")),
+        "methods": [text(th) for th in section.css("table.table--2fa tbody th")],
+        "removes": [_UUID.sub("<id>", attr(a, "href")) for a in section.css("a[href^='#disable-']")],
+        "disabled_removes": [attr(b, "title") for b in section.css("button[disabled]")],
+        "modals": modals,
+        "callouts": [text(c) for c in section.css("div.callout-block")],
+        "add_buttons": [
+            (attr(a, "href"), attr(a, "id"), sorted(attr(a, "class").split()))
+            for a in section.css("div.wrap-children a")
+        ],
+        "errors": text(section.css_first("ul#webauthn-errors")),
+    }
+
+
+def test_security_key_markup_matches_recorded_pages(wh: FakeWarehouse, clock: Clock) -> None:
+    """Recordings 77 and 85 (the account page before and after adding a key, with TOTP and
+    no recovery codes) and 88 (the two-factor page of an account with both methods)."""
+    b = Browser(wh)
+    b.login()
+    before = b.get("/manage/account/").text
+    options = b.client.get("/manage/account/webauthn-provision/options").json()
+    credential = json.dumps(Passkey.generate(wh.url, "ci-bootstrap").attestation(options))
+    added = b.post(
+        "/manage/account/webauthn-provision/validate",
+        {"label": "ci-bootstrap", "credential": credential},
+    )
+    assert added.json() == {"success": "Security device successfully set up"}
+    after = b.get("/manage/account/").text
+    clock.advance(1)
+    c = Browser(wh)
+    two_factor = c.get(c.password_step().headers["location"]).text
+    for name, ours in (("77-webauthn-account-before.html", before), ("85-webauthn-account-after.html", after)):
+        assert account_two_factor_view(ours) == account_two_factor_view(recorded(name)), name
+    assert client_view(two_factor) == client_view(recorded("88-webauthn-two-factor.html"))
+    page = html(two_factor)
+    assert attr(one(page, "#webauthn-auth-begin"), "value") == c.csrf

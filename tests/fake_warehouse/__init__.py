@@ -14,7 +14,9 @@ from .server import (
     PendingPublisherRecord,
     Project,
     PublisherRecord,
+    RecoveryCode,
     RequestRecord,
+    SecurityKey,
     User,
 )
 
@@ -29,6 +31,8 @@ __all__ = [
     "PendingPublisherRecord",
     "Project",
     "PublisherRecord",
+    "RecoveryCode",
     "RequestRecord",
+    "SecurityKey",
     "User",
 ]

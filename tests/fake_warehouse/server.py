@@ -118,6 +118,22 @@ MSG_UNVERIFIED = (
 )
 MSG_NO_2FA = "Two-factor authentication must be enabled on your account to perform this action."
 
+# Security keys (contract §15): options as recorded (79, 89), the forms' messages.
+WEBAUTHN_TIMEOUT = 60000
+WEBAUTHN_ALGORITHMS = (-7, -8, -36, -37, -38, -39, -257, -258, -259)
+WEBAUTHN_LABEL_MAX = 64
+MSG_ALREADY_AUTHENTICATED = "Already authenticated"
+MSG_KEY_ADDED = "Security device successfully set up"
+MSG_KEY_REMOVED = "Security device removed"
+MSG_NO_KEY_TO_DELETE = "There is no security device to delete"
+MSG_LAST_2FA = "Cannot remove last 2FA method"
+MSG_INVALID_CREDENTIALS = "Invalid credentials"
+MSG_INVALID_WEBAUTHN = "Invalid WebAuthn credential"
+MSG_ASSERTION_OK = "Successful WebAuthn assertion"
+TWO_FACTOR_ADDED_SUBJECT = "[PyPI] Two-factor method added"
+TWO_FACTOR_REMOVED_SUBJECT = "[PyPI] Two-factor method removed"
+RECOVERY_REMINDER_SUBJECT = "[PyPI] Two-factor recovery codes are available"
+
 _EXPLAIN_CSRF_TOKEN = (
     "Bad CSRF token received. Access is denied. This server can not verify that your "
     "cross-site request forgery token belongs to your login session. Either you supplied "
@@ -177,6 +193,7 @@ _ROUTE_PATTERNS = {
     "accounts.confirm-login": "/account/confirm-login/",
     "accounts.reauthenticate": "/account/reauthenticate/",
     "manage.projects": "/manage/projects/",
+    "manage.account": "/manage/account/",
     "manage.organizations": "/manage/organizations/",
     "manage.unverified-account": "/manage/unverified-account/",
     "manage.account.two-factor": "/manage/account/two-factor/",
@@ -218,8 +235,32 @@ def _natural_delta(seconds: float) -> str:
 
 
 @dataclass
+class SecurityKey:
+    """A WebAuthn credential as Warehouse stores it (``user_security_keys``): the credential id
+    and the COSE public key as unpadded base64url, and the last accepted signature counter.
+    ``id`` is the row's UUID, which the account page puts in the remove modal's id."""
+
+    label: str
+    credential_id: str
+    public_key: str
+    sign_count: int = 0
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass
+class RecoveryCode:
+    """One of the codes generated for an account; ``burned`` is when it was used (None: unused)."""
+
+    code: str
+    generated: float
+    burned: float | None = None
+
+
+@dataclass
 class User:
-    """An account. ``confirmed_ips`` are the IPs whose logins need no e-mail confirmation."""
+    """An account. ``confirmed_ips`` are the IPs whose logins need no e-mail confirmation.
+    ``has_2fa`` means an authentication application (TOTP); ``security_keys`` are the other
+    second factor, so a user without TOTP but with a key still has two-factor authentication."""
 
     username: str
     password: str
@@ -231,6 +272,28 @@ class User:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     last_login: float | None = None
     last_totp_value: str | None = None
+    security_keys: list[SecurityKey] = field(default_factory=list)
+    recovery_codes: list[RecoveryCode] = field(default_factory=list)
+
+    @property
+    def has_two_factor(self) -> bool:
+        """``User.has_two_factor``: TOTP or at least one security key."""
+        return self.has_2fa or bool(self.security_keys)
+
+    @property
+    def has_single_2fa(self) -> bool:
+        """``User.has_single_2fa``: removing this one method would leave no second factor."""
+        return not self.security_keys if self.has_2fa else len(self.security_keys) == 1
+
+    @property
+    def has_recovery_codes(self) -> bool:
+        """Warehouse's ``has_recovery_codes``: some generated code is still unused."""
+        return any(code.burned is None for code in self.recovery_codes)
+
+    @property
+    def has_burned_recovery_codes(self) -> bool:
+        """Some code was used once: the proof that the codes were stored, asked before a key."""
+        return any(code.burned is not None for code in self.recovery_codes)
 
 
 @dataclass
@@ -323,6 +386,7 @@ class _Session:
     auth_timestamp: float | None = None
     flashes: dict[str, list[str]] = field(default_factory=dict)
     last_used: float = 0.0
+    webauthn_challenge: bytes | None = None
 
 
 class _HitLog:
@@ -524,11 +588,19 @@ class _View:
             (r"/account/two-factor/", self.two_factor),
             (r"/account/confirm-login/", self.confirm_login),
             (r"/account/reauthenticate/", self.reauthenticate),
+            (r"/account/webauthn-authenticate/options", self.webauthn_authenticate_options),
+            (r"/account/webauthn-authenticate/validate", self.webauthn_authenticate_validate),
             (r"/_includes/unauthed/flash-messages/", self.flash_messages),
             (r"/manage/projects/", self.manage_projects),
             (r"/manage/organizations/", self.manage_organizations),
             (r"/manage/unverified-account/", self.unverified_account),
             (r"/manage/account/two-factor/", self.two_factor_setup),
+            (r"/manage/account/", self.manage_account),
+            (r"/manage/account/webauthn-provision", self.webauthn_provision),
+            (r"/manage/account/webauthn-provision/options", self.webauthn_provision_options),
+            (r"/manage/account/webauthn-provision/validate", self.webauthn_provision_validate),
+            (r"/manage/account/webauthn-provision/delete", self.webauthn_provision_delete),
+            (r"/manage/account/recovery-codes/burn", self.recovery_codes_burn),
             (r"/manage/account/publishing/", self.account_publishing),
             (r"/manage/project/(?P<name>[^/]+)/settings/publishing/", self.project_publishing),
             (r"/manage/organization/(?P<name>[^/]+)/publishing/", self.organization_publishing),
@@ -637,6 +709,10 @@ class _View:
             for params, view in post_views:
                 if set(params) <= names:
                     return view
+        return self.predicate_mismatch()
+
+    def predicate_mismatch(self) -> _Response:
+        """No view matches: the forbidden view answers 404, or the login page when logged out."""
         if self.user is None:
             raise _Halt(self.redirect(self.url(self.login_url())))
         raise _Halt(self.error(404))
@@ -658,7 +734,7 @@ class _View:
         if verified and not user.verified_email:
             self.flash(MSG_UNVERIFIED)
             raise _Halt(self.redirect(self.url(f"/manage/unverified-account/?{query}")))
-        if two_factor and not user.has_2fa:
+        if two_factor and not user.has_two_factor:
             self.flash(MSG_NO_2FA)
             raise _Halt(self.redirect(self.url(f"/manage/account/two-factor/?{query}")))
         return user
@@ -687,6 +763,7 @@ class _View:
         session = self.wh._new_session(self.now)
         if old is not None and old.username in (None, user.username):
             session.flashes = old.flashes
+            session.webauthn_challenge = old.webauthn_challenge
         session.username = user.username
         session.csrf_token = secrets.token_urlsafe(32)
         session.auth_timestamp = self.now
@@ -714,6 +791,17 @@ class _View:
 
     def check_totp(self, user: User, value: str) -> bool:
         """``check_totp_value``: 2FA limits (429), reuse, then ±1 step; failures count."""
+        self.check_two_factor_limits(user)
+        if user.last_totp_value is not None and value == user.last_totp_value:
+            return False
+        totp = pyotp.TOTP(user.totp_secret)
+        if any(totp.verify(value, for_time=self.now + step) for step in (0, -30, 30)):
+            return True
+        self.hit_two_factor_limits(user)
+        return False
+
+    def check_two_factor_limits(self, user: User) -> None:
+        """``_check_2fa_ratelimits``: per IP, then per user; a 429 once a window is full."""
         for key, limits in (
             (("2fa-ip", self.client_ip), TWO_FACTOR_IP_LIMITS),
             (("2fa-user", user.id), TWO_FACTOR_USER_LIMITS),
@@ -730,14 +818,11 @@ class _View:
                         reason="Too Many Failed Login Attempts",
                     )
                 )
-        if user.last_totp_value is not None and value == user.last_totp_value:
-            return False
-        totp = pyotp.TOTP(user.totp_secret)
-        if any(totp.verify(value, for_time=self.now + step) for step in (0, -30, 30)):
-            return True
+
+    def hit_two_factor_limits(self, user: User) -> None:
+        """A failed second factor (TOTP, recovery code, security key) counts per user and IP."""
         self.wh._hits.hit(("2fa-user", user.id), self.now)
         self.wh._hits.hit(("2fa-ip", self.client_ip), self.now)
-        return False
 
     def check_registration_limits(self, user: User) -> _Response | None:
         """The registration limiters: tested per user, then per IP, before any hit (§6)."""
@@ -809,11 +894,13 @@ class _View:
         if self.method == "POST":
             user, errors = self._validate_login()
             if user is not None and not errors:
-                if not user.has_2fa or self._remembered(user):
+                if not user.has_two_factor or self._remembered(user):
                     host = self.headers.get("Host", "")
                     if not redirect_to or not _is_safe_url(redirect_to, host):
                         redirect_to = "/manage/projects/"
-                    self.login_user(user, "remembered-device" if user.has_2fa else "password")
+                    self.login_user(
+                        user, "remembered-device" if user.has_two_factor else "password"
+                    )
                     return self.redirect(redirect_to)
                 data = {"userid": user.id} | ({"redirect_to": redirect_to} if redirect_to else {})
                 token = self.wh._signers["two_factor"].dumps(data, self.now)
@@ -872,25 +959,16 @@ class _View:
         self.check_csrf()
         if self.user is not None:
             return self.redirect("/manage/projects/")
-        try:
-            data, issued = self.wh._signers["two_factor"].loads(
-                self.query, TWO_FACTOR_MAX_AGE, self.now
-            )
-            user = self.wh._user_by_id(data.get("userid"))
-            if user is None or not user.has_2fa:
-                raise _TokenError
-            if user.last_login is not None and issued < user.last_login:
-                raise _TokenError
-        except _TokenError:
+        found = self.two_factor_login()
+        if found is None:
             self.flash(MSG_BAD_2FA_TOKEN)
             return self.redirect("/account/login/")
-        redirect_to = data.get("redirect_to")
-        if not isinstance(redirect_to, str) or not _is_safe_url(
-            redirect_to, self.headers.get("Host", "")
-        ):
-            redirect_to = "/"
+        user, redirect_to = found
         errors: list[str] = []
         if self.method == "POST":
+            if not user.has_2fa:
+                # Warehouse looks up the TOTP form it did not build for a key-only account.
+                return self.html(t.error_page(500), 500)
             errors, code = self._validate_totp(user)
             if not errors:
                 if self.client_ip not in user.confirmed_ips:
@@ -899,26 +977,57 @@ class _View:
                 self.login_user(user, "totp")
                 user.last_totp_value = code
                 response = self.redirect(redirect_to)
-                remember = (self.post.get("remember_device") or [""])[0]
-                if remember not in ("", "false"):
-                    token = self.wh._signers["remember_device"].dumps(
-                        {"user_id": user.id}, self.now
-                    )
-                    response.headers.append(
-                        (
-                            "Set-Cookie",
-                            (
-                                f"remember_device={token}; Max-Age={REMEMBER_DEVICE_SECONDS}; "
-                                "Path=/account/login/; HttpOnly; SameSite=strict"
-                            ),
-                        )
-                    )
+                if self.remember_device_requested():
+                    response.headers.append(self.remember_device_cookie(user))
                 return response
         action = "/account/two-factor/?" + urlencode(
             [(k, v) for k, values in self.get.items() for v in values]
         )
         return self.html(
-            t.two_factor_page(action=action, csrf_token=self.csrf_token(), errors=errors)
+            t.two_factor_page(
+                action=action,
+                csrf_token=self.csrf_token(),
+                errors=errors,
+                has_totp=user.has_2fa,
+                has_webauthn=bool(user.security_keys),
+                recovery_query=self.query if user.has_recovery_codes else None,
+            )
+        )
+
+    def two_factor_login(self) -> tuple[User, str] | None:
+        """``_get_two_factor_data``: the user and safe ``redirect_to`` of the token that is the
+        whole query string; None when it is invalid, expired or older than the last login."""
+        try:
+            data, issued = self.wh._signers["two_factor"].loads(
+                self.query, TWO_FACTOR_MAX_AGE, self.now
+            )
+        except _TokenError:
+            return None
+        user = self.wh._user_by_id(data.get("userid"))
+        if user is None or not user.has_two_factor:
+            return None
+        if user.last_login is not None and issued < user.last_login:
+            return None
+        redirect_to = data.get("redirect_to")
+        if not isinstance(redirect_to, str) or not _is_safe_url(
+            redirect_to, self.headers.get("Host", "")
+        ):
+            redirect_to = "/"
+        return user, redirect_to
+
+    def remember_device_requested(self) -> bool:
+        """wtforms' BooleanField: anything but absent, empty or "false" is true."""
+        return (self.post.get("remember_device") or [""])[0] not in ("", "false")
+
+    def remember_device_cookie(self, user: User) -> tuple[str, str]:
+        """The ``remember_device`` cookie (contract §1.6)."""
+        token = self.wh._signers["remember_device"].dumps({"user_id": user.id}, self.now)
+        return (
+            "Set-Cookie",
+            (
+                f"remember_device={token}; Max-Age={REMEMBER_DEVICE_SECONDS}; "
+                "Path=/account/login/; HttpOnly; SameSite=strict"
+            ),
         )
 
     def _validate_totp(self, user: User) -> tuple[list[str], str]:
@@ -1063,6 +1172,313 @@ class _View:
             return self.redirect(redirect_to)
         next_value = (self.get.get("next") or [""])[0]
         return self.html(t.logout_page(self.csrf_token(), user.username, next_value))
+
+    # -- account page and security keys (contract §15) --------------------------------------
+
+    def renderer_json(self, payload: Any) -> _Response:
+        """Pyramid's ``json`` renderer as recorded: sorted keys, no spaces, always 200."""
+        body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return _Response(200, body.encode(), "application/json")
+
+    def json_fail(self, *errors: str) -> _Response:
+        return self.renderer_json({"fail": {"errors": list(errors)}})
+
+    def webauthn_origin(self) -> tuple[str, str]:
+        """``request.host_url`` and ``request.domain``: the origin the browser puts in the
+        client data and the relying-party id whose hash is in the authenticator data."""
+        host = self.headers.get("Host") or urlsplit(self.wh.url).netloc
+        return f"{urlsplit(self.wh.url).scheme}://{host}", urlsplit(f"//{host}").hostname or ""
+
+    def webauthn_challenge(self) -> bytes:
+        """The session's challenge: 64 random bytes, kept until a validate POST clears it."""
+        session = self.ensure_session()
+        if session.webauthn_challenge is None:
+            session.webauthn_challenge = secrets.token_bytes(64)
+        return session.webauthn_challenge
+
+    def take_webauthn_challenge(self) -> bytes:
+        """The challenge a validate POST checks against; the session forgets it at once."""
+        challenge = self.webauthn_challenge()
+        self.ensure_session().webauthn_challenge = None
+        return challenge
+
+    def send_mail(self, user: User, subject: str, body: str) -> None:
+        self.wh.outbox.append(Email(user.email, subject, body, "", self.now))
+
+    def account_view(
+        self,
+        get_view: Callable[[], _Response],
+        post_views: Sequence[tuple[Sequence[str], Callable[[], _Response]]] = (),
+    ) -> _Response:
+        """The pipeline of the account's two-factor views (permission ``Account2FA``): a
+        logged-in user with a verified e-mail, who need not have 2FA yet; no reauth."""
+        view = self.select(get_view, post_views)
+        self.check_csrf()
+        self.authorize(two_factor=False)
+        return view()
+
+    def manage_account(self) -> _Response:
+        view = self.select(self._render_manage_account, [])
+        self.check_csrf()
+        self.authorize(two_factor=False)
+        return self.reauth_page("manage.account", {}) or view()
+
+    def _render_manage_account(self) -> _Response:
+        user = self.authorize(two_factor=False)
+        generated = min((code.generated for code in user.recovery_codes), default=self.now)
+        state = t.TwoFactorView(
+            has_totp=user.has_2fa,
+            keys=[(key.id, key.label) for key in user.security_keys],
+            has_two_factor=user.has_two_factor,
+            has_single_2fa=user.has_single_2fa,
+            unused_recovery_codes=sum(code.burned is None for code in user.recovery_codes),
+            recovery_codes_age=_natural_delta(self.now - generated),
+            has_burned_recovery_codes=user.has_burned_recovery_codes,
+        )
+        return self.html(
+            t.account_page(
+                csrf_token=self.csrf_token(), username=user.username, two_factor=state
+            )
+        )
+
+    def recovery_codes_burn(self) -> _Response:
+        """Where the provision page sends a user who never used a recovery code; the form's
+        POST is not modelled (seed ``burned_recovery_codes`` instead)."""
+        return self.account_view(self._render_recovery_codes_burn)
+
+    def _render_recovery_codes_burn(self) -> _Response:
+        user = self.authorize(two_factor=False)
+        if not user.has_recovery_codes:
+            return self.redirect("/manage/account/")
+        if user.has_burned_recovery_codes:
+            return self.redirect("/manage/account/two-factor/")
+        return self.html(t.recovery_codes_burn_page(self.csrf_token(), self.raw_path))
+
+    def webauthn_provision(self) -> _Response:
+        return self.account_view(self._render_webauthn_provision)
+
+    def _render_webauthn_provision(self) -> _Response:
+        """Recovery codes first: only a user who has used one gets the page (recording 78)."""
+        if not self.authorize(two_factor=False).has_burned_recovery_codes:
+            return self.redirect("/manage/account/recovery-codes/burn")
+        return self.html(t.webauthn_provision_page(self.csrf_token()))
+
+    def webauthn_provision_options(self) -> _Response:
+        return self.account_view(self._creation_options)
+
+    def _creation_options(self) -> _Response:
+        """``navigator.credentials.create()`` options (recording 79); no recovery-code check."""
+        user = self.authorize(two_factor=False)
+        _, rp_id = self.webauthn_origin()
+        return self.renderer_json(
+            {
+                "attestation": "none",
+                "authenticatorSelection": {
+                    "requireResidentKey": False,
+                    "userVerification": "discouraged",
+                },
+                "challenge": _Signer._b64(self.webauthn_challenge()),
+                "excludeCredentials": [
+                    {"id": key.credential_id, "type": "public-key"} for key in user.security_keys
+                ],
+                "pubKeyCredParams": [
+                    {"alg": alg, "type": "public-key"} for alg in WEBAUTHN_ALGORITHMS
+                ],
+                "rp": {"id": rp_id, "name": t.SITE_NAME},
+                "timeout": WEBAUTHN_TIMEOUT,
+                "user": {
+                    "displayName": user.username,
+                    "id": _Signer._b64(user.id.encode()),
+                    "name": user.username,
+                },
+            }
+        )
+
+    def webauthn_provision_validate(self) -> _Response:
+        return self.account_view(
+            self.predicate_mismatch, [(("label", "credential"), self._validate_provision)]
+        )
+
+    def _validate_provision(self) -> _Response:
+        """``ProvisionWebAuthnForm``: the credential's errors, then the label's, all in one
+        200 JSON reply; the challenge is spent whatever the outcome."""
+        user = self.authorize(two_factor=False)
+        challenge = self.take_webauthn_challenge()
+        form = _Submitted(self.post)
+        errors: list[str] = []
+        credential = form.raw("credential")
+        verified = None
+        if not credential:
+            errors.append(MSG_REQUIRED)
+        elif not _is_json(credential):
+            errors.append("Invalid WebAuthn credential: Bad payload")
+        else:
+            verified, problem = self._verify_registration(credential, challenge)
+            errors += [problem] if problem else []
+        label = form.raw("label") or ""
+        if not label:
+            errors.append("Specify a label")
+        else:
+            if len(label) > WEBAUTHN_LABEL_MAX:
+                errors.append(f"Label must be {WEBAUTHN_LABEL_MAX} characters or less")
+            if any(key.label == label for key in user.security_keys):
+                errors.append(f"Label '{label}' already in use")
+        if errors or verified is None:
+            return self.json_fail(*errors)
+        user.security_keys.append(
+            SecurityKey(
+                label,
+                _Signer._b64(verified.credential_id),
+                _Signer._b64(verified.credential_public_key),
+                verified.sign_count,
+            )
+        )
+        self.flash(MSG_KEY_ADDED, "success")
+        self.send_mail(user, TWO_FACTOR_ADDED_SUBJECT, t.two_factor_method_email(user.username))
+        return self.renderer_json({"success": MSG_KEY_ADDED})
+
+    def _verify_registration(self, credential: str, challenge: bytes) -> tuple[Any, str]:
+        """py_webauthn with the challenge encoded twice and no user verification: the verified
+        registration, or None and the message Warehouse shows (``str`` of the exception)."""
+        import webauthn
+        from webauthn.helpers.exceptions import WebAuthnException
+
+        origin, rp_id = self.webauthn_origin()
+        try:
+            verified = webauthn.verify_registration_response(
+                credential=credential,
+                expected_challenge=_Signer._b64(challenge).encode(),
+                expected_rp_id=rp_id,
+                expected_origin=origin,
+                require_user_verification=False,
+            )
+        except WebAuthnException as error:
+            return None, str(error)
+        stored = _Signer._b64(verified.credential_id)
+        if any(k.credential_id == stored for u in self.wh.users.values() for k in u.security_keys):
+            return None, "Credential ID already in use"
+        return verified, ""
+
+    def webauthn_provision_delete(self) -> _Response:
+        return self.account_view(
+            self.predicate_mismatch, [(("confirm_device_name",), self._delete_security_key)]
+        )
+
+    def _delete_security_key(self) -> _Response:
+        """``DeleteWebAuthnForm``: the key is chosen by ``label``; ``confirm_device_name`` must
+        be sent but is never compared (recording 97). No password, no reauth."""
+        user = self.authorize(two_factor=False)
+        label = _Submitted(self.post).raw("label")
+        key = next((k for k in user.security_keys if label and k.label == label), None)
+        if not user.security_keys:
+            self.flash(MSG_NO_KEY_TO_DELETE)
+        elif user.has_single_2fa:
+            self.flash(MSG_LAST_2FA)
+        elif key is None:
+            self.flash(MSG_INVALID_CREDENTIALS)
+        else:
+            user.security_keys.remove(key)
+            self.flash(MSG_KEY_REMOVED, "success")
+            body = t.two_factor_method_email(user.username, added=False)
+            self.send_mail(user, TWO_FACTOR_REMOVED_SUBJECT, body)
+        return self.redirect("/manage/account/")
+
+    def webauthn_authenticate_options(self) -> _Response:
+        view = self.select(self._assertion_options, [])
+        self.check_csrf()
+        return view()
+
+    def key_login(self) -> tuple[User, str] | _Response:
+        """Both login endpoints refuse a logged-in session, then an unusable token (§14)."""
+        if self.user is not None:
+            return self.json_fail(MSG_ALREADY_AUTHENTICATED)
+        found = self.two_factor_login()
+        if found is None:
+            self.flash(MSG_BAD_2FA_TOKEN)
+            return self.json_fail(MSG_BAD_2FA_TOKEN)
+        return found
+
+    def _assertion_options(self) -> _Response:
+        """``navigator.credentials.get()`` options for the user of the two-factor token."""
+        found = self.key_login()
+        if isinstance(found, _Response):
+            return found
+        user, _ = found
+        _, rp_id = self.webauthn_origin()
+        return self.renderer_json(
+            {
+                "allowCredentials": [
+                    {"id": key.credential_id, "type": "public-key"} for key in user.security_keys
+                ],
+                "challenge": _Signer._b64(self.webauthn_challenge()),
+                "rpId": rp_id,
+                "timeout": WEBAUTHN_TIMEOUT,
+                "userVerification": "discouraged",
+            }
+        )
+
+    def webauthn_authenticate_validate(self) -> _Response:
+        view = self.select(self.predicate_mismatch, [(("credential",), self._validate_assertion)])
+        self.check_csrf()
+        return view()
+
+    def _validate_assertion(self) -> _Response:
+        """A security-key login: not phishable, so the IP is confirmed at once (§15)."""
+        found = self.key_login()
+        if isinstance(found, _Response):
+            return found
+        user, redirect_to = found
+        challenge = self.take_webauthn_challenge()
+        credential = _Submitted(self.post).raw("credential")
+        if not credential:
+            return self.json_fail(MSG_REQUIRED)
+        if not _is_json(credential):
+            return self.json_fail("Invalid WebAuthn assertion: Bad payload")
+        self.check_two_factor_limits(user)
+        verified = self._verify_assertion(user, credential, challenge)
+        if verified is None:
+            self.hit_two_factor_limits(user)
+            return self.json_fail(MSG_INVALID_WEBAUTHN)
+        used = _Signer._b64(verified.credential_id)
+        key = next((k for k in user.security_keys if k.credential_id == used), None)
+        if key is None:
+            # One of the user's keys signed, but the id names none of them: Warehouse finds
+            # no row to update the counter of and fails with a server error.
+            return self.html(t.error_page(500), 500)
+        key.sign_count = verified.new_sign_count
+        self.login_user(user, "webauthn")
+        response = self.renderer_json({"redirect_to": redirect_to, "success": MSG_ASSERTION_OK})
+        digest = hashlib.blake2b(user.id.encode("ascii"), person=b"warehouse.userid")
+        response.headers.append(("Set-Cookie", f"user_id__insecure={digest.hexdigest()}; Path=/"))
+        if not user.has_recovery_codes:
+            generate_url = f"{self.wh.url}/manage/account/recovery-codes/generate"
+            body = t.recovery_code_reminder_email(user.username, generate_url)
+            self.send_mail(user, RECOVERY_REMINDER_SUBJECT, body)
+        if self.remember_device_requested():
+            response.headers.append(self.remember_device_cookie(user))
+        return response
+
+    def _verify_assertion(self, user: User, credential: str, challenge: bytes) -> Any:
+        """Warehouse tries each of the user's public keys with its stored counter (py_webauthn
+        refuses a counter that is not above a non-zero stored one); None if none verifies."""
+        import webauthn
+        from webauthn.helpers.exceptions import WebAuthnException
+
+        origin, rp_id = self.webauthn_origin()
+        for key in user.security_keys:
+            try:
+                return webauthn.verify_authentication_response(
+                    credential=credential,
+                    expected_challenge=_Signer._b64(challenge).encode(),
+                    expected_rp_id=rp_id,
+                    expected_origin=origin,
+                    credential_public_key=_Signer._unb64(key.public_key),
+                    credential_current_sign_count=key.sign_count,
+                    require_user_verification=False,
+                )
+            except WebAuthnException:
+                continue
+        return None
 
     # -- publisher form validation (contract §4) ----------------------------------------------
 
@@ -1778,6 +2194,15 @@ def _github_environment_problem(environment: str) -> str | None:
     return None
 
 
+def _is_json(text: str) -> bool:
+    """The WebAuthn forms' first check on ``credential``: any JSON document."""
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _parse_uuid(post: Mapping[str, Sequence[str]]) -> str | None:
     """``DeletePublisherForm``: ``publisher_id`` required and a UUID; canonical text or None."""
     raw = _Submitted(post).raw("publisher_id")
@@ -1849,6 +2274,15 @@ class FakeWarehouse:
     State: ``users``, ``projects`` (their ``publishers``), ``organizations``,
     ``pending_publishers``, ``outbox`` (sent e-mails), ``requests`` (every request, for
     counting) and ``errors`` (tracebacks of views that crashed; tests should expect none).
+
+    Security keys (contract §15, verified with py_webauthn): ``add_user(..., has_2fa=False)``
+    makes an account without TOTP, ``recovery_codes=`` / ``burned_recovery_codes=`` seed its
+    recovery codes (generated / used once), ``add_security_key(username, label=,
+    credential_id=, public_key=, sign_count=0)`` seeds an enrolled key; a user's keys are
+    ``User.security_keys`` (``SecurityKey.sign_count`` is the counter the next login must
+    exceed unless both are 0). Served: the account page, the provision page and its options /
+    validate / delete endpoints, the login's ``/account/webauthn-authenticate/`` options and
+    validate; the relying party is the request's host, the origin ``http://<Host>``.
     """
 
     def __init__(self, *, port: int = 0) -> None:
@@ -1933,7 +2367,13 @@ class FakeWarehouse:
         confirmed_ips: Iterable[str] = ("127.0.0.1",),
         verified_email: bool = True,
         has_2fa: bool = True,
+        recovery_codes: Iterable[str] = (),
+        burned_recovery_codes: Iterable[str] = (),
     ) -> User:
+        """``has_2fa``: an authentication application (TOTP); a user without one may still
+        log in with a security key (``add_security_key``). ``recovery_codes`` are generated
+        codes; ``burned_recovery_codes``, a subset of them, were used once (the proof the
+        account page asks for before a security device can be added)."""
         user = User(
             username,
             password,
@@ -1943,8 +2383,37 @@ class FakeWarehouse:
             verified_email,
             has_2fa,
         )
+        codes = list(recovery_codes)
+        burned = set(burned_recovery_codes)
+        if not burned <= set(codes):
+            raise ValueError("burned_recovery_codes must be some of recovery_codes")
+        now = self.clock()
+        user.recovery_codes = [
+            RecoveryCode(code, now, now if code in burned else None) for code in codes
+        ]
         self.users[username] = user
         return user
+
+    def add_security_key(
+        self,
+        username: str,
+        *,
+        label: str,
+        credential_id: bytes | str,
+        public_key: bytes | str,
+        sign_count: int = 0,
+    ) -> SecurityKey:
+        """Seed a WebAuthn credential as stored (no verification). Bytes are the raw
+        credential id and COSE public key; text is taken as Warehouse stores them (unpadded
+        base64url)."""
+
+        def stored(value: bytes | str) -> str:
+            return _Signer._b64(value) if isinstance(value, bytes) else value.rstrip("=")
+
+        key = SecurityKey(label, stored(credential_id), stored(public_key), sign_count)
+        with self._lock:
+            self.users[username].security_keys.append(key)
+        return key
 
     def add_default_user(self) -> User:
         """The user the ``warehouse`` fixture and the standalone server start with."""

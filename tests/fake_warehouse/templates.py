@@ -4,9 +4,10 @@ The recordings (``shared/warehouse-pages``) carry navigation, styles, scripts an
 toolbar that no client needs. These templates drop all of that but keep, with the same
 names and nesting, every element and attribute a client selects on: form ids and actions,
 input names, the ``csrf_token`` hidden inputs, inline ``ul.form-errors`` lists, publisher
-tables and their remove modals, the flash-message include, and the bare WebOb bodies of
-the 303/400/429 responses. A parser that works here should work on pypi.org, and the
-other way round.
+tables and their remove modals, the account page's two-factor section and the security-key
+forms (whose CSRF token is a button's value), the flash-message include, and the bare WebOb
+bodies of the 303/400/429 responses. A parser that works here should work on pypi.org, and
+the other way round.
 """
 
 from __future__ import annotations
@@ -95,11 +96,12 @@ def page(title: str, main: str) -> str:
 _ERRORS = {
     403: ("Access Denied / Forbidden (403)", "You don't have permission to view this page"),
     404: ("Page Not Found (404)", "We looked everywhere but couldn't find this page"),
+    500: ("Internal server error (500)", "Something went wrong"),
 }
 
 
 def error_page(code: int) -> str:
-    """Warehouse's 403/404 pages (``error-base.html``): no ``main``, a dark viewport section."""
+    """Warehouse's 403/404/500 pages (``error-base.html``): no ``main``, a dark viewport section."""
     title, heading = _ERRORS[code]
     return f"""<!DOCTYPE html>
 <html lang="en" dir="ltr">
@@ -248,8 +250,89 @@ maxlength="4096" name="password" required="required" type="password" value="">
     return page(title, main)
 
 
-def two_factor_page(*, action: str, csrf_token: str, errors: Sequence[str]) -> str:
+_UPGRADE_BROWSER = (
+    '<a href="https://developer.mozilla.org/en-US/docs/Web/API/PublicKeyCredential'
+    '#Browser_compatibility" title="External link" target="_blank" rel="noopener">'
+    "Upgrade your browser</a>"
+)
+_WEBAUTHN_LOGIN = """      <div class="twofa-login__method{padded}">
+            <h2>Authenticate with a security device (e.g. USB key)</h2>
+            <p>Connect your security device and click the "Authenticate with device" button.</p>
+            <noscript>
+              <p>Enable JavaScript to log in with a security device (e.g. USB key)</p>
+            </noscript>
+            <form id="webauthn-auth-form">
+              <button type="submit"
+                      id="webauthn-auth-begin"
+                      class="button button--primary"
+                      value="{csrf_token}"
+                      disabled>Authenticate with device</button>
+              <ul id="webauthn-errors"
+                  class="form-errors form-errors--full-width margin-top--large">
+                <li id="webauthn-browser-support" class="hidden">
+{upgrade} to log in with a \
+security device (e.g. USB key)              </li>
+            </ul>
+            <div class="form-group">
+              <label>
+                <input type="checkbox"
+                       id="remember_device_webauthn"
+                       name="remember_device"
+                       value="true" />
+Remember this device for 30 days            </label>
+          </div>
+          <p class="margin-top--large">
+Lost your device? Not working? <a href="/help/#utfkey">Get help</a>.          </p>
+        </form>
+      </div>
+"""
+
+
+def two_factor_page(
+    *,
+    action: str,
+    csrf_token: str,
+    errors: Sequence[str],
+    has_totp: bool = True,
+    has_webauthn: bool = False,
+    recovery_query: str | None = None,
+) -> str:
+    """``accounts/two-factor.html``: the security-key method (recording 88) and/or the TOTP
+    form; ``recovery_query`` (the token) when the user has unused recovery codes."""
     title = ("Error processing form – " if errors else "") + "Two-factor authentication"
+    both = has_totp and has_webauthn
+    padded = " twofa-login__method--padded" if both else " "
+    webauthn = (
+        _WEBAUTHN_LOGIN.format(
+            padded=padded, csrf_token=esc(csrf_token), upgrade=_UPGRADE_BROWSER
+        )
+        if has_webauthn
+        else ""
+    )
+    divider = '<div class="twofa-login__divider"></div>' if both else ""
+    totp = _totp_form(action, csrf_token, errors, padded) if has_totp else ""
+    if recovery_query is not None:
+        recovery = f"""<p>Lost your security key or application?</p>
+<a href="/account/recovery-code/?{esc(recovery_query)}"
+   class="button button--secondary">Login using recovery codes</a>"""
+    else:
+        recovery = """<p> <strong>You have not generated account recovery codes.</strong> </p> \
+<p> If you lose access to your two factor methods, you may lose access to your account. \
+<a href="/help/#recoverycodes">Get help with recovery codes.</a> </p>"""
+    main = f"""  <div class="horizontal-section">
+    <div class="site-container">
+      <h1 class="page-title">Two-factor authentication</h1>
+      <div class="twofa-login">
+{webauthn}{divider}{totp}</div>
+<hr>
+<div class="twofa-recovery">
+{recovery}</div>
+    </div>
+  </div>"""
+    return page(title, main)
+
+
+def _totp_form(action: str, csrf_token: str, errors: Sequence[str], padded: str) -> str:
     error_list = ""
     if errors:
         items = "".join(f"<li>{esc(e)}</li>" for e in errors)
@@ -257,11 +340,7 @@ def two_factor_page(*, action: str, csrf_token: str, errors: Sequence[str]) -> s
             f'              <ul id="totp-errors" class="form-errors" role="alert">\n'
             f"{items}              </ul>\n"
         )
-    main = f"""  <div class="horizontal-section">
-    <div class="site-container">
-      <h1 class="page-title">Two-factor authentication</h1>
-      <div class="twofa-login">
-      <div class="twofa-login__method ">
+    return f"""      <div class="twofa-login__method{padded}">
         <form method="post"
               action="{esc(action)}"
               id="totp-auth-form">
@@ -286,11 +365,7 @@ Remember this device for 30 days          </label>
         </div>
     </form>
   </div>
-</div>
-</div>
-    </div>
-  </div>"""
-    return page(title, main)
+"""
 
 
 def unrecognized_device_page() -> str:
@@ -345,6 +420,388 @@ maxlength="4096" name="password" required="required" type="password" value="">
   </div>
 </div>"""
     return page("Confirm password", main)
+
+
+# --- Account settings and security keys (contract §15) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class TwoFactorView:
+    """What ``twofa_section`` (``manage_base.html``) shows: the methods, the keys as
+    (row id, label), and the recovery-code state that gates adding a security device."""
+
+    has_totp: bool
+    keys: Sequence[tuple[str, str]]
+    has_two_factor: bool
+    has_single_2fa: bool
+    unused_recovery_codes: int
+    recovery_codes_age: str
+    has_burned_recovery_codes: bool
+
+
+_TWO_FACTOR_ABBR = '<abbr title="two factor authentication">2FA</abbr>'
+_CANNOT_REMOVE = """                  <button class="button"
+                          disabled
+                          title="Cannot remove last 2FA method">
+Remove                  </button>
+"""
+
+
+def _modal(
+    *, slug: str, controller: str, method: str, action: str, csrf_token: str, body: str, confirm: str
+) -> str:
+    """``confirm_modal`` / ``confirm_password_modal``: the form a "Remove" link opens."""
+    return f"""                    <div id="{slug}"
+       class="modal"
+       data-controller="{controller}">
+    <div class="modal__content" role="dialog">
+      <a href="#modal-close"
+         data-action="click->modal-close#cancel"
+         title="Close"
+         class="modal__close">
+        <i class="fa fa-times" aria-hidden="true"></i>
+        <span class="sr-only">Close</span>
+      </a>
+      <form method="{method}"
+            class="modal__form"
+            action="{esc(action)}">
+        <input name="csrf_token"
+               type="hidden"
+               value="{esc(csrf_token)}">
+        <div class="modal__body">
+{body}        </div>
+        <div class="modal__footer">
+          <button type="reset"
+                  class="button modal__action js-cancel"
+                  data-action="click->modal-close#cancel">Cancel</button>
+          <button type="submit"
+                  class="button button--danger modal__action js-confirm"
+{confirm}
+        </div>
+      </form>
+    </div>
+  </div>
+"""
+
+
+def _remove_link(slug: str) -> str:
+    return f"""                  <a href="#{slug}"
+                     class="button button--secondary">Remove</a>
+"""
+
+
+def _key_modal(key_id: str, label: str, csrf_token: str) -> str:
+    """The hidden ``label`` selects the key; the typed ``confirm_device_name`` is only
+    compared by the page's script."""
+    slug = f"disable-webauthn-{key_id}"
+    body = f"""          <h3 class="modal__title">
+            Remove two factor security device - {esc(label)}
+            ?
+          </h3>
+          <div class="form-group">                    <input type="hidden"
+                           name="label"
+                           value="{esc(label)}"
+                           autocomplete="off">
+</div>
+            <p>
+Confirm the device name to continue.            </p>
+            <div class="form-group">
+              <label for="{slug}-confirm_device_name">Device name</label>
+              <input id="{slug}-confirm_device_name"
+                     name="confirm_device_name"
+                     data-action="input->confirm#check"
+                     data-confirm-target="input"
+                     data-modal-close-target="input"
+                     type="text"
+                     autocomplete="off"
+                     autocapitalize="off"
+                     spellcheck="false">
+            </div>
+"""
+    confirm = f"""data-confirm-target="button" data-expected="{esc(label)}"                  \
+data-modal-close-target="button">
+            Remove device
+          </button>"""
+    return _remove_link(slug) + _modal(
+        slug=slug,
+        controller="confirm modal-close",
+        method="POST",
+        action="/manage/account/webauthn-provision/delete",
+        csrf_token=csrf_token,
+        body=body,
+        confirm=confirm,
+    )
+
+
+def _totp_modal(csrf_token: str) -> str:
+    """Removing the authentication application asks for the password."""
+    body = """          <h3 class="modal__title">Remove authentication application</h3>
+          <p>Enter your password to continue.</p>
+          <div class="form-group">
+            <input name="confirm_password"
+                   data-action="input->confirm-password#check"
+                   data-confirm-password-target="password"
+                   data-modal-close-target="input"
+                   type="password"
+                   autocomplete="off"
+                   autocorrect="off"
+                   autocapitalize="off">
+          </div>
+"""
+    confirm = """                  data-confirm-password-target="button"
+                  data-modal-close-target="button">Remove application</button>"""
+    return _remove_link("disable-totp") + _modal(
+        slug="disable-totp",
+        controller="confirm-password modal-close",
+        method="post",
+        action="/manage/account/totp-provision",
+        csrf_token=csrf_token,
+        body=body,
+        confirm=confirm,
+    )
+
+
+def _two_factor_methods(state: TwoFactorView, csrf_token: str) -> str:
+    """The "Two factor method" table. Removing TOTP is not served: its modal is rendered so
+    the page reads like the real one, its POST finds no view."""
+    single = state.has_single_2fa
+    rows = []
+    if single:
+        rows.append("""            <tr>
+              <td colspan="2" class="table__no-bottom-border">
+                <div class="callout-block callout-block--warning no-top-margin no-bottom-margin">
+To remove this 2FA method, you must first add another method.                </div>
+              </td>
+            </tr>
+""")
+    if state.has_totp:
+        remove = _CANNOT_REMOVE if single else _totp_modal(csrf_token)
+        rows.append(f"""            <tr>
+              <th scope="row">
+Authentication application (<abbr title="time-based one-time password">TOTP</abbr>)              </th>
+              <td class="table__align-right">
+                  <a href="/manage/account/totp-provision"
+                     class="button button--primary">Edit</a>
+{remove}              </td>
+            </tr>
+""")
+    for key_id, label in state.keys:
+        remove = _CANNOT_REMOVE if single else _key_modal(key_id, label, csrf_token)
+        rows.append(f"""            <tr>
+              <th scope="row">
+                <strong>"{esc(label)}"</strong> - Security device \
+(<abbr title="web authentication">WebAuthn</abbr>)              </th>
+              <td class="table__align-right">
+{remove}              </td>
+            </tr>
+""")
+    return f"""      <table class="table table--2fa">
+        <caption class="sr-only">Two factor authentication methods enabled</caption>
+        <thead>
+          <tr>
+            <th scope="col" colspan="2">Two factor method</th>
+          </tr>
+        </thead>
+        <tbody>
+{"".join(rows)}        </tbody>
+      </table>
+"""
+
+
+def _recovery_callout(state: TwoFactorView) -> str:
+    """The callout that asks for recovery codes (generated, then one used) before a key."""
+    adding = (
+        "adding additional two factor authentication methods to your account"
+        if state.has_two_factor
+        else "enabling two factor authentication on your account"
+    )
+    if not state.unused_recovery_codes:
+        return f"""  <div class="callout-block">
+    <p>
+You must generate and safely store recovery codes before {adding}.</p>
+<a href="/manage/account/recovery-codes/generate"
+   class="button button--primary">
+Generate recovery codes</a>
+</div>
+"""
+    if not state.has_burned_recovery_codes:
+        return f"""<div class="callout-block">
+  <p>
+Use a recovery code before {adding}.</p>
+<p>
+  This is in order to verify that you have safely stored your recovery codes for use in the \
+event of a lost 2FA device.
+</p>
+<a href="/manage/account/recovery-codes/burn"
+   class="button button--primary">
+Use a recovery code</a>
+</div>
+"""
+    return ""
+
+
+def _no_two_factor_callout(state: TwoFactorView) -> str:
+    if not state.has_burned_recovery_codes or state.has_two_factor:
+        return ""
+    return """  <div class="callout-block">
+    <p>
+You have not enabled two factor authentication on your account.</p>
+</div>
+"""
+
+
+def two_factor_section(state: TwoFactorView, csrf_token: str) -> str:
+    """``section#two-factor`` of the account page (recordings 77 and 85)."""
+    recovery = ""
+    if state.unused_recovery_codes:
+        recovery = f"""      <table class="table table--2fa">
+        <caption class="sr-only">Recovery methods enabled</caption>
+        <thead>
+          <tr>
+            <th scope="col" colspan="2">Recovery method</th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            <th scope="row">
+Recovery codes - generated {esc(state.recovery_codes_age)} ago \
+({state.unused_recovery_codes} unused).
+            </th>
+            <td class="table__align-right">
+              <a href="/manage/account/recovery-codes/regenerate"
+                 class="button button--secondary">Regenerate</a>
+            </td>
+          </tr>
+        </tbody>
+      </table>
+"""
+    methods = _two_factor_methods(state, csrf_token) if state.has_two_factor else ""
+    disabled = " button--disabled" if not state.has_burned_recovery_codes else ""
+    totp_disabled = " button--disabled" if disabled or state.has_totp else ""
+    totp_title = "Only one authentication application (TOTP) can be used at a time"
+    return f"""  <section id="two-factor">
+    <h2 class="sub-title">Two factor authentication (2FA)</h2>
+    <p>
+Two factor authentication adds an additional layer of security to your account. \
+<a href="/help#twofa">Learn more about {_TWO_FACTOR_ABBR}</a>. Once 2FA is enabled, it cannot \
+be disabled.    </p>
+{recovery}{methods}{_recovery_callout(state)}{_no_two_factor_callout(state)}\
+<div class="wrap-children">
+  <a href="/manage/account/totp-provision"
+     class="button button--primary{totp_disabled}"
+     title="{totp_title if state.has_totp else ""}">
+Add {_TWO_FACTOR_ABBR} with authentication application</a>
+<a href="/manage/account/webauthn-provision"
+   class="button button--primary{disabled}"
+   id="webauthn-button"
+   aria-describedby="webauthn-errors">
+Add {_TWO_FACTOR_ABBR} with security device (e.g. USB key)</a>
+</div>
+<noscript>
+  <p>
+Enable JavaScript to set up two factor authentication with a security device (e.g. USB key)  </p>
+</noscript>
+<ul id="webauthn-errors" class="form-errors form-errors--full-width">
+  <li id="webauthn-browser-support" class="hidden margin-top--large">
+{_UPGRADE_BROWSER} to set up two factor \
+authentication with a security device (e.g. USB key)</li>
+</ul>
+</section>
+"""
+
+
+def account_page(*, csrf_token: str, username: str, two_factor: TwoFactorView) -> str:
+    """``manage/account.html`` reduced to the account-details form (a CSRF token on every
+    state of the page) and the two-factor section."""
+    main = f"""  <h1 class="page-title">Account settings</h1>
+  <section id="account-details">
+    <h2 class="sub-title">Account details</h2>
+    <div class="form-group">
+      <span class="form-group__label">Username</span>
+      <p class="form-group__text">{esc(username)}</p>
+    </div>
+  <form method="post">
+    <input name="csrf_token"
+           type="hidden"
+           value="{esc(csrf_token)}">
+    <div class="form-group">
+      <label class="form-group__label" for="name">
+Full name      </label>
+      <input aria-describedby="full-name-errors" class="form-group__field" id="name" \
+maxlength="100" name="name" placeholder="No name set" type="text" value="{esc(username)}">
+      <div id="full-name-errors"></div>
+    </div>
+<input value="Update account"
+       class="button button--primary"
+       type="submit">
+</form>
+</section>
+<hr>
+{two_factor_section(two_factor, csrf_token)}"""
+    return page("Account settings", main)
+
+
+def webauthn_provision_page(csrf_token: str) -> str:
+    """``manage/account/webauthn-provision.html``: the page's script posts the label and the
+    credential; the session's CSRF token is the begin button's value."""
+    title = "Set up 2FA with a security device (e.g. USB key)"
+    main = f"""  <h1 class="page-title page-title--wsubtitle heading-wsubtitle__heading">{title}</h1>
+<noscript>
+  <p>
+Enable JavaScript to set up two factor authentication with a security device (e.g. USB key)  </p>
+</noscript>
+<form id="webauthn-provision-form">
+  <div class="form-group">
+    <label for="webauthn-provision-label" class="form-group__label">
+Name your device to begin      <span class="form-group__required">(required)</span>
+    </label>
+    <input id="webauthn-provision-label"
+           type="text"
+           name="label"
+           class="form-group__field"
+           aria-describedby="webauthn-errors">
+    <p class="form-group__help-text">
+PyPI supports adding multiple security devices.      <br>
+Please give this device a name. 64 characters or fewer. All Unicode is valid, including \
+spaces.    </p>
+    <ul id="webauthn-errors" class="form-errors margin-top--large">
+      <li id="webauthn-browser-support" class="hidden">
+{_UPGRADE_BROWSER} to set up two factor \
+authentication with a security device (e.g. USB key)    </li>
+  </ul>
+</div>
+<div>
+  <button type="submit"
+          id="webauthn-provision-begin"
+          class="button button--primary"
+          value="{esc(csrf_token)}"
+          disabled>Set up security device</button>
+</div>
+</form>"""
+    return page(title, main)
+
+
+def recovery_codes_burn_page(csrf_token: str, action: str) -> str:
+    """``manage/account/recovery_codes-burn.html``: a recovery code proves the codes were kept."""
+    body = f"""      <p>
+In order to verify that you have safely stored your recovery codes for use in the event of a \
+lost 2FA device, submit one of your recovery codes here.      </p>
+      <form method="post" action="{esc(action)}">
+        <input name="csrf_token"
+               type="hidden"
+               value="{esc(csrf_token)}">
+        <input name="method" type="hidden" value="recovery-code">
+        <div class="form-group">
+          <label for="recovery_code_value" class="form-group__label">Enter recovery code</label>
+          <input aria-describedby="recovery_code-errors" class="form-group__field" \
+id="recovery_code_value" name="recovery_code_value" required="required" type="text" value="">
+        </div>
+        <div class="form-group">
+          <input type="submit" value="Verify" class="button button--primary">
+        </div>
+      </form>
+"""
+    return simple_page("Use a recovery code", "Use a recovery code", body)
 
 
 # --- Flash messages ---------------------------------------------------------------------------
@@ -596,6 +1053,29 @@ def publisher_row(row: RowView, csrf_token: str) -> str:
     name_cell = (
         f'<td scope="row">{esc(row.project_name)}</td>' if row.project_name is not None else ""
     )
+    body = f"""          <h3 class="modal__title">
+            Remove trusted publisher
+            ?
+          </h3>
+              <p>
+Removing this {title} trusted publisher will prevent automated package uploads from this \
+source. You can re-add it later if needed.    </p>
+          <div class="form-group">    <input name="publisher_id" type="hidden" \
+value="{row.publisher_id}">
+</div>
+"""
+    confirm = """                  data-modal-close-target="button">
+            Remove publisher
+          </button>"""
+    modal = _modal(
+        slug=f"remove-publisher-{row.publisher_id}",
+        controller="modal-close",
+        method="POST",
+        action=row.delete_action,
+        csrf_token=csrf_token,
+        body=body,
+        confirm=confirm,
+    )
     return f"""  <tr>
 {name_cell}    <td scope="row">{title}</td>
     <td scope="row">
@@ -607,42 +1087,7 @@ def publisher_row(row: RowView, csrf_token: str) -> str:
          class="button button--danger">Remove</a>
     </td>
   </tr>
-    <div id="remove-publisher-{row.publisher_id}"
-       class="modal"
-       data-controller="modal-close">
-    <div class="modal__content" role="dialog">
-      <form method="POST"
-            class="modal__form"
-            action="{esc(row.delete_action)}">
-        <input name="csrf_token"
-               type="hidden"
-               value="{esc(csrf_token)}">
-        <div class="modal__body">
-          <h3 class="modal__title">
-            Remove trusted publisher
-            ?
-          </h3>
-              <p>
-Removing this {title} trusted publisher will prevent automated package uploads from this \
-source. You can re-add it later if needed.    </p>
-          <div class="form-group">    <input name="publisher_id" type="hidden" \
-value="{row.publisher_id}">
-</div>
-        </div>
-        <div class="modal__footer">
-          <button type="reset"
-                  class="button modal__action js-cancel"
-                  data-action="click->modal-close#cancel">Cancel</button>
-          <button type="submit"
-                  class="button button--danger modal__action js-confirm"
-                  data-modal-close-target="button">
-            Remove publisher
-          </button>
-        </div>
-      </form>
-    </div>
-  </div>
-"""
+{modal}"""
 
 
 def _publisher_table(
@@ -805,3 +1250,28 @@ This login attempt was made from:
 If you did not initiate this login, you can email admin@pypi.org to
 communicate with the PyPI administrators.
 """
+
+
+def two_factor_method_email(username: str, *, added: bool = True) -> str:
+    """The text part of ``two-factor-added`` / ``two-factor-removed`` (recordings 99, 100)."""
+    change = "added a WebAuthn two-factor authentication method to" if added else (
+        "removed a WebAuthn two-factor authentication method from"
+    )
+    return (
+        f"Someone, perhaps you, has {change} your PyPI account '{username}'.\n"
+        "If you did not make this change, you can email admin@pypi.org to communicate with the "
+        "PyPI administrators.\n"
+    )
+
+
+def recovery_code_reminder_email(username: str, generate_url: str) -> str:
+    """The text part of ``recovery-code-reminder``, sent after a login by an account without
+    unused recovery codes (laid out like recordings 99 and 100)."""
+    return (
+        f"We noticed you recently logged into your PyPI account '{username}', which has "
+        "two-factor authentication enabled, but haven't generated recovery codes for this "
+        "account.\n"
+        "If you lose your authentication application or security key(s) and do not have access "
+        "to these recovery codes, you may permanently lose access to your PyPI account!\n"
+        f"You can generate recovery codes for your account here: {generate_url}\n"
+    )
