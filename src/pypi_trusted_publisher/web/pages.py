@@ -75,19 +75,25 @@ class Page:
         return value or self.csrf_token()
 
     def security_devices(self) -> dict[str, str]:
-        """Label → CSRF token of its delete form, for each security device on the account page.
+        """Label → CSRF token for its removal, for each security device on the account page.
 
-        The account page lists each device with a delete form whose hidden ``label`` selects it.
-        A page that is not the account page (no two-factor section) is not an empty list.
+        Devices are the rows of the two-factor tables whose heading names a security device, with the label quoted
+        in ``<strong>``. A device that is the account's only two-factor method has no removal form (PyPI would refuse);
+        the page's token is given for it, and PyPI's refusal is what the user then reads. A page without the
+        two-factor table is not the account page, not an empty list.
         """
-        if self.tree.css_first("#webauthn-button") is None:
-            raise UnexpectedPage("no two-factor section on the account page")
+        tables = self.tree.css("table.table--2fa")  # two-factor methods, and recovery methods
+        if not tables:
+            raise UnexpectedPage("no two-factor table on the account page")
         devices = {}
-        for form in self.tree.css(f'form[action="{DELETE_DEVICE_ACTION}"]'):
-            label = form.css_first("input[name=label]")
-            token = form.css_first("input[name=csrf_token]")
-            if label is not None and label.attributes.get("value"):
-                devices[label.attributes["value"] or ""] = (token.attributes.get("value") or "") if token else ""
+        for row in (row for table in tables for row in table.css("tbody tr")):
+            heading, label = row.css_first("th"), row.css_first("th strong")
+            if heading is None or label is None or "security device" not in _text(heading).lower():
+                continue
+            name = _text(label).removeprefix('"').removesuffix('"')
+            form = row.css_first(f'form[action="{DELETE_DEVICE_ACTION}"]')
+            token = form.css_first("input[name=csrf_token]") if form is not None else None
+            devices[name] = (token.attributes.get("value") or "") if token is not None else self.csrf_token()
         return devices
 
     def has_form(self, form_id: str) -> bool:
