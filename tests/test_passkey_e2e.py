@@ -169,8 +169,8 @@ def test_list_and_remove_and_the_last_two_factor_method(wh, tmp_path):
     public = _enrolled_public_key(only_key, wh)
     wh.add_user("solo", password="solo-password", has_2fa=False)
     wh.add_security_key("solo", label="only", credential_id=only_key.credential_id, public_key=public)
-    proc = cli(wh, "passkey", "remove", "--label", "only", "--yes",
-               env={"PYPI_USERNAME": "solo", "PYPI_PASSWORD": "solo-password", "PYPI_PASSKEY": only_key.encode().reveal()})
+    solo = {"PYPI_USERNAME": "solo", "PYPI_PASSWORD": "solo-password", "PYPI_PASSKEY": only_key.encode().reveal()}
+    proc = cli(wh, "passkey", "remove", "--label", "only", "--yes", env=solo)
     assert proc.returncode == 1 and "Cannot remove last 2FA method" in proc.stderr
     assert [k.label for k in wh.users["solo"].security_keys] == ["only"]
 
