@@ -40,13 +40,7 @@ PASSWORD = "bench-password"
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 RUNS = 21
 ACT_RUNS = 3
-ACT_WORKFLOW = """\
-on: workflow_dispatch
-jobs:
-  bootstrap:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1
+ACT_WORKFLOW = act_workflow.JOB + """\
       - uses: ./
         with:
           project: bench

@@ -26,6 +26,15 @@ ROOT = Path(__file__).resolve().parents[1]
 WHEELHOUSE = Path(
     os.environ.get("PTP_ACT_WHEELHOUSE", Path.home() / ".cache" / "pypi-trusted-publisher" / "act-wheelhouse")
 )
+# A workflow's start, up to its steps: a job on the host with this repository checked out.
+JOB = """\
+on: workflow_dispatch
+jobs:
+  bootstrap:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1
+"""
 STUB = """\
 name: setup-python stub
 inputs:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from act_workflow import act_command, unavailable
+from act_workflow import JOB, act_command, unavailable
 
 pytestmark = pytest.mark.act
 
@@ -24,13 +24,7 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 # The secrets come in as variables, which act does not hide on its own: only the
 # action's ::add-mask:: lines keep them out of the log. The first run of the
 # action finds no wheels, as without network, and must still report.
-WORKFLOW = """\
-on: workflow_dispatch
-jobs:
-  bootstrap:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1
+WORKFLOW = JOB + """\
       - id: no-wheels
         continue-on-error: true
         uses: ./
