@@ -1,15 +1,20 @@
-"""Benchmarks: request counts per registration and start-up cost, in one run.
+"""Benchmarks: request counts per registration, start-up costs and the test suite's time, in one run.
 
     python benchmarks/run.py            # from the repository root, with the test extras installed
+    python benchmarks/run.py --quick    # without the two slow figures (action under act, test suite)
 
 Request counts come from the fake Warehouse's request log (real HTTP on
 127.0.0.1), so they are exact, not timings. Start-up times are medians of
 repeated subprocess runs, reported as ratios to ``python -c pass`` measured in
-the same run, so a slow or busy machine shifts both sides alike.
+the same run, so a slow or busy machine shifts both sides alike. The action's
+start-up is timed under act (as tests/test_action_act.py runs it, wheels from
+the offline wheelhouse): from the action step's start to the entrypoint's first
+line, as act prints them. The test suite's time is pytest's own figure.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import statistics
@@ -22,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests import act_workflow  # noqa: E402
 from tests.fake_warehouse import FakeWarehouse  # noqa: E402
 
 from pypi_trusted_publisher.engine import Engine  # noqa: E402
@@ -33,6 +39,18 @@ from pypi_trusted_publisher.secret import Secret  # noqa: E402
 PASSWORD = "bench-password"
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 RUNS = 21
+ACT_RUNS = 3
+ACT_WORKFLOW = act_workflow.JOB + """\
+      - uses: ./
+        with:
+          project: bench
+          owner: octo
+          repository: bench
+          workflow: release.yml
+          pypi-password: ${{ vars.PYPI_PASSWORD }}
+          dry-run: "true"
+          check: "false"
+"""
 
 
 def warehouse() -> FakeWarehouse:
@@ -78,14 +96,53 @@ def median_seconds(command: list[str], env: dict[str, str], cwd: str | None = No
 
 
 def action_distributions() -> int:
-    path = ROOT / "requirements" / "action.txt"
-    if not path.exists():
-        return -1
-    names = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", path.read_text(), flags=re.MULTILINE)
-    return len(set(names)) + 1  # + this package itself
+    names = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", (ROOT / "requirements" / "action.txt").read_text(),
+                       flags=re.MULTILINE)
+    return len(set(names))  # this package itself runs from the action's src/
 
 
-def main() -> int:
+def action_startup() -> list[float]:
+    """Seconds from act's start of the action step to the entrypoint's first line (its ::add-mask::), per run."""
+    import yaml
+
+    entry = next(step["name"] for step in yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"]
+                 if "pypi_trusted_publisher.action" in step.get("run", ""))
+    samples = []
+    for _ in range(ACT_RUNS):
+        with tempfile.TemporaryDirectory() as tmp:
+            command, env = act_workflow.act_command(Path(tmp), ACT_WORKFLOW, "--var", f"PYPI_PASSWORD={PASSWORD}")
+            start, entered, seconds = 0.0, False, None
+            with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as act:
+                assert act.stdout is not None
+                for line in act.stdout:  # read to the end: act must not block on a full pipe
+                    now = time.perf_counter()
+                    if not start:
+                        start = now if "⭐ Run Main ./" in line else 0.0
+                    elif not entered:
+                        entered = f"⭐ Run Main {entry}" in line
+                    elif seconds is None:
+                        seconds = now - start
+            if seconds is None or act.returncode != 0:
+                raise SystemExit(f"act did not run the action (exit {act.returncode})")
+            samples.append(seconds)
+    return samples
+
+
+def suite() -> tuple[float, str]:
+    """pytest's own time for the whole suite, and its closing counts."""
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    closing = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-500:]
+    found = re.search(r"^=* ?(.*?) in ([0-9.]+)s", closing)
+    if found is None:
+        raise SystemExit(f"no pytest summary line: {closing}")
+    return float(found.group(2)), found.group(1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="leave out the action under act and the test suite")
+    args = parser.parse_args(argv)
     # Each scenario gets its own warehouse, so every one starts with a fresh login.
     scenarios = {
         "existing": (["owned-0", "owned-1", "owned-2"], Target.PROJECT),
@@ -132,6 +189,18 @@ def main() -> int:
     print(f"  add --dry-run, check of this repo's 3 workflows:   {dry_checked * 1000:.1f} ms "
           f"({dry_checked / bare:.1f}x)")
     print(f"runtime distributions the action installs:          {action_distributions()}")
+    if args.quick:
+        return 0
+    if reason := act_workflow.unavailable():
+        raise SystemExit(f"cannot time the action under act: {reason}")
+    load = os.getloadavg()[0]
+    startup = action_startup()
+    print(f"action start-up under act, step start to the entrypoint's first line (median of {ACT_RUNS}):")
+    print(f"                                                    {statistics.median(startup):.2f} s "
+          f"(runs: {', '.join(f'{t:.2f}' for t in startup)}; 1-min load average before: {load:.1f})")
+    load = os.getloadavg()[0]
+    seconds, counts = suite()
+    print(f"test suite, python -m pytest (pytest's figure):    {seconds:.1f} s ({counts}; load before: {load:.1f})")
     return 0
 
 

@@ -125,7 +125,7 @@ def test_new_ip_confirmed_through_an_issue_comment(
     issue = github.issues[(REPO, 1)]
     assert issue.state == "closed" and issue.state_reason == "completed"
     token = site.outbox[-1].confirm_url.split("token=", 1)[1]
-    assert any(line == f"::add-mask ::{token}" for line in lines)
+    assert any(line == f"::add-mask::{token}" for line in lines)
     rest = [line for line in lines if not line.startswith("::add-mask")]
     assert not any(token in line for line in rest)
     assert token not in runner.files()
@@ -174,10 +174,10 @@ def test_subprocess_end_to_end_with_confirmation(tmp_path: Path, site: Any, gith
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
-    first = [f"::add-mask ::{value}" for value in secret_values(runner.env)]
+    first = [f"::add-mask::{value}" for value in secret_values(runner.env)]
     assert lines[: len(first)] == first  # every secret input, before anything else
     token = site.outbox[-1].confirm_url.split("token=", 1)[1]
-    assert f"::add-mask ::{token}" in lines  # the link's token, as soon as it was read
+    assert f"::add-mask::{token}" in lines  # the link's token, as soon as it was read
     assert not any(token in line for line in lines if not line.startswith("::add-mask"))
     assert runner.outputs()["status"] == "registered"
     assert len(site.pending_publishers) == 1

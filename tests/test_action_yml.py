@@ -69,11 +69,19 @@ def test_composite_with_branding_and_setup_python_isolated() -> None:
     setup = ACTION["runs"]["steps"][0]
     assert setup["uses"].startswith("actions/setup-python@")
     assert str(setup["with"]["update-environment"]).lower() == "false"
-    install = ACTION["runs"]["steps"][1]["run"]
-    assert "--require-hashes --no-deps" in install and "requirements/action.txt" in install
-    assert "$RUNNER_TEMP" in install and "Scripts/python.exe" in install
-    assert '--no-deps --no-build-isolation --no-index --force-reinstall "$GITHUB_ACTION_PATH"' in install
+    install = ACTION["runs"]["steps"][1]
+    assert "--require-hashes --no-deps --only-binary :all:" in install["run"]
+    assert '-r "$GITHUB_ACTION_PATH/requirements/action.txt"' in install["run"]
+    assert "$RUNNER_TEMP" in install["run"] and "Scripts/python.exe" in install["run"]
+    assert '"$BASE_PYTHON" -m venv --without-pip' in install["run"] and '-m pip --python "$python"' in install["run"]
     assert all(s.get("shell") == "bash" for s in ACTION["runs"]["steps"] if "run" in s)
+
+
+def test_a_failed_install_is_reported_by_the_entry_step() -> None:
+    install, entry = ACTION["runs"]["steps"][1], entry_step()
+    assert install["continue-on-error"] is True and "if" not in entry
+    assert entry["env"]["ACTION_PYTHON"] == f"${{{{ steps.{install['id']}.outputs.python }}}}"
+    assert "-m pypi_trusted_publisher.action.install_failed" in entry["run"]
 
 
 @pytest.mark.parametrize("path", [ROOT / "action.yml", *WORKFLOWS], ids=lambda p: p.name)
@@ -109,7 +117,8 @@ def test_requirements_are_hash_pinned() -> None:
     text = (ROOT / "requirements" / "action.txt").read_text(encoding="utf-8")
     requirements = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", text, re.MULTILINE)
     names = {name.lower() for name, _ in requirements}
-    assert {"httpx", "github-action-utils", "hatchling", "pyotp", "selectolax", "pyyaml"} <= names
+    assert {"httpx", "github-action-utils", "pyotp", "selectolax", "pyyaml", "fido2", "cryptography"} <= names
+    assert "hatchling" not in names  # the package runs from the action's src/: no build back-end
     for block in re.split(r"\n(?=[A-Za-z])", text.split("\n\n", 1)[-1]):
         if "==" in block:
             assert "--hash=sha256:" in block, block.splitlines()[0]
@@ -132,9 +141,30 @@ def test_requirements_cover_the_runtime_dependencies() -> None:
     pinned = {canonicalize_name(n): v for n, v in re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", text, re.MULTILINE)}
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     wanted = [*project["project"]["dependencies"], *project["project"]["optional-dependencies"]["action"]]
-    wanted += project["build-system"]["requires"]
     for line in wanted:
         requirement = Requirement(line)
         name = canonicalize_name(requirement.name)
         assert name in pinned, f"{name} is missing from requirements/action.txt"
         assert requirement.specifier.contains(pinned[name], prereleases=True), (name, pinned[name])
+
+
+@pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
+def test_requirements_are_closed_under_dependencies(platform: str) -> None:
+    """What each pinned distribution needs on the action's Python (3.12) on each runner OS is pinned too.
+
+    Read from the installed distributions' metadata (the test extras install them all).
+    """
+    from importlib.metadata import distribution
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    text = (ROOT / "requirements" / "action.txt").read_text(encoding="utf-8")
+    pinned = {canonicalize_name(n) for n in re.findall(r"^([A-Za-z0-9_.-]+)==\S+ \\$", text, re.MULTILINE)}
+    marker_env = {"python_version": "3.12", "python_full_version": "3.12.0", "sys_platform": platform,
+                  "platform_python_implementation": "CPython", "implementation_name": "cpython", "extra": ""}
+    for name in sorted(pinned):
+        for line in distribution(name).requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate(marker_env):
+                assert canonicalize_name(requirement.name) in pinned, f"{name} needs {requirement.name}"

@@ -27,6 +27,7 @@ from ..inputs import Resolved, resolve
 from ..models import Registration, Result, Status, Target
 from ..publishers import to_dict
 from . import summary
+from .commands import add_mask
 from .confirmation import IssueConfirmation
 from .github import GitHubApi
 from .settings import ActionSettings, parse, secret_values
@@ -58,16 +59,14 @@ def _environment(env: Mapping[str, str]) -> Iterator[None]:
 
 
 def mask_secrets(env: Mapping[str, str]) -> None:
-    """``::add-mask::`` every secret input; anything already buffered goes out first."""
-    sys.stdout.flush()
-    sys.stderr.flush()
+    """``::add-mask::`` every secret input, in the canonical form act also obeys."""
     for value in secret_values(env):
-        gha.add_mask(value)
+        add_mask(value)
 
 
 def mask(value: str) -> None:
-    sys.stdout.flush()
-    gha.add_mask(value)
+    """Mask a secret found later (the confirm link's token)."""
+    add_mask(value)
 
 
 def write_outputs(env: Mapping[str, str], values: Mapping[str, str]) -> None:
