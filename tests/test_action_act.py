@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from act_workflow import JOB, act_command, unavailable
+from passkeys import seed_key
 
 pytestmark = pytest.mark.act
 
@@ -34,6 +35,21 @@ WORKFLOW = JOB + """\
           index: {index}
           project: act-demo
           pypi-password: ${{{{ vars.PYPI_PASSWORD }}}}
+      - id: key
+        uses: ./
+        with:
+          index: {index}
+          project: act-key-demo
+          owner: octo
+          repository: demo
+          workflow: release.yml
+          environment: pypi-key
+          pypi-username: dana
+          pypi-password: ${{{{ vars.PYPI_PASSWORD }}}}
+          pypi-passkey: ${{{{ vars.PYPI_PASSKEY }}}}
+          remove-passkey: "true"
+          confirmation: none
+          check: "false"
       - id: tp
         uses: ./
         with:
@@ -60,12 +76,17 @@ def test_action_yml_with_act(tmp_path: Path, warehouse: Any) -> None:
     if reason := unavailable():
         pytest.skip(reason)
     warehouse.github_owners["octo"] = 4242
+    # The runner's IP is new to the account, as on a hosted runner: the security-key step goes through
+    # at once (and so confirms the IP), then the TOTP step logs in from a known IP.
+    warehouse.users["dana"].confirmed_ips.clear()
+    key = seed_key(warehouse, "dana")
+    passkey = key.encode().reveal()
     steps_file = tmp_path / "steps.json"
     command, env = act_command(
         tmp_path,
         WORKFLOW.format(index=warehouse.url),
         "--var", f"PYPI_PASSWORD={PASSWORD}", "--var", f"PYPI_TOTP_SECRET={TOTP_SECRET}",
-        "--env", f"STEPS_FILE={steps_file}",
+        "--var", f"PYPI_PASSKEY={passkey}", "--env", f"STEPS_FILE={steps_file}",
     )  # fmt: skip
     proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
     log = proc.stdout + proc.stderr
@@ -78,9 +99,16 @@ def test_action_yml_with_act(tmp_path: Path, warehouse: Any) -> None:
     assert outputs["pending"] == "true" and outputs["project"] == "act-demo"
     assert json.loads(outputs["publisher"])["workflow_filename"] == "release.yml"
     assert json.loads(outputs["json"])["status"] == "registered"
-    [record] = warehouse.pending_publishers
-    assert record.project_name == "act-demo"
-    assert PASSWORD not in log and TOTP_SECRET not in log
+    assert outputs["login"] == "totp"
+    assert sorted(record.project_name for record in warehouse.pending_publishers) == ["act-demo", "act-key-demo"]
+    for secret in (PASSWORD, TOTP_SECRET, passkey, *key.secrets()):
+        assert secret not in log
+
+    keyed = steps["key"]["outputs"]
+    assert keyed["status"] == "registered" and keyed["project"] == "act-key-demo", keyed
+    assert keyed["login"] == "security-key-removed"
+    assert not warehouse.users["dana"].security_keys  # the secret is dead now
+    assert not [mail for mail in warehouse.outbox if "Unrecognized login" in mail.subject]
 
     failed = steps["no-wheels"]
     assert failed["outcome"] == "failure", failed

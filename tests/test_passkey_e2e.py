@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
+from passkeys import seed_key
 from pypi_trusted_publisher.passkey import PREFIX, Passkey
 from test_cli_e2e import GH, SCRIPT
 
@@ -165,29 +166,12 @@ def test_list_and_remove_and_the_last_two_factor_method(wh, tmp_path):
     assert lines(proc) == [{"status": "removed", "index": wh.url, "label": "ci-bootstrap"}]
     assert not user(wh).security_keys and [m for m in wh.outbox if "Two-factor method removed" in m.subject]
 
-    only_key = Passkey.generate(wh.url, "only")
-    public = _enrolled_public_key(only_key, wh)
     wh.add_user("solo", password="solo-password", has_2fa=False)
-    wh.add_security_key("solo", label="only", credential_id=only_key.credential_id, public_key=public)
+    only_key = seed_key(wh, "solo", "only")
     solo = {"PYPI_USERNAME": "solo", "PYPI_PASSWORD": "solo-password", "PYPI_PASSKEY": only_key.encode().reveal()}
     proc = cli(wh, "passkey", "remove", "--label", "only", "--yes", env=solo)
     assert proc.returncode == 1 and "Cannot remove last 2FA method" in proc.stderr
     assert [k.label for k in wh.users["solo"].security_keys] == ["only"]
-
-
-def _enrolled_public_key(key: Passkey, wh: FakeWarehouse) -> bytes:
-    import secrets
-
-    import webauthn
-
-    from pypi_trusted_publisher.passkey import b64url
-
-    challenge = b64url(secrets.token_bytes(32))
-    options = {"rp": {"id": "127.0.0.1"}, "challenge": challenge, "pubKeyCredParams": [{"alg": -7}]}
-    return webauthn.verify_registration_response(
-        credential=json.dumps(key.attestation(options)), expected_challenge=challenge.encode(),
-        expected_rp_id="127.0.0.1", expected_origin=wh.url, require_user_verification=False,
-    ).credential_public_key
 
 
 def test_a_key_removed_from_the_account_fails_with_the_manual_link(wh, tmp_path):

@@ -104,7 +104,10 @@ class Passkey:
 
     @classmethod
     def decode(cls, text: str, source: str = ENV) -> Passkey:
-        """Parse a string made by :meth:`encode`; UsageError (exit 2) naming what is wrong."""
+        """Parse a string made by :meth:`encode`; UsageError (exit 2) naming what is wrong.
+
+        ``source`` names where the string came from (the variable or the action input) in messages and errors.
+        """
         text = "".join(text.split())
         if not text.startswith(PREFIX):
             version = text.split(":")[1] if text.startswith("pypi-passkey:") and text.count(":") >= 2 else ""
@@ -112,12 +115,12 @@ class Passkey:
                 raise UsageError(
                     f"{source} is a format-{version} passkey string; this version of the tool reads format 1 "
                     "(upgrade the tool)",
-                    field="passkey",
+                    field=_field(source),
                 )
             raise UsageError(
                 f"{source} is not a passkey string made by 'pypi-trusted-publisher passkey add' "
                 f"(it must start with {PREFIX!r})",
-                field="passkey",
+                field=_field(source),
             )
         try:
             body, _, checksum = text[len(PREFIX) :].partition(".")
@@ -134,10 +137,10 @@ class Passkey:
         except (ValueError, binascii.Error, KeyError, TypeError, AttributeError):
             raise UsageError(
                 f"{source} is truncated or damaged (its data does not decode); copy the whole string again",
-                field="passkey",
+                field=_field(source),
             ) from None
         if not key.credential_id or not key._valid_private_key():
-            raise UsageError(f"{source} is truncated or damaged (its key does not load)", field="passkey")
+            raise UsageError(f"{source} is truncated or damaged (its key does not load)", field=_field(source))
         return key
 
     def _valid_private_key(self) -> bool:
@@ -153,7 +156,7 @@ class Passkey:
             raise UsageError(
                 f"{source} belongs to {self.index_url}, not {index_url}: a security key works only on the index it "
                 "was added on (add one there with 'pypi-trusted-publisher passkey add --index ...')",
-                field="passkey",
+                field=_field(source),
             )
 
     def secrets(self) -> list[str]:
@@ -263,6 +266,11 @@ class Passkey:
     def _credential(self, response: dict[str, str]) -> dict[str, Any]:
         raw_id = b64url(self.credential_id)
         return {"id": raw_id, "rawId": raw_id, "type": "public-key", "response": response}
+
+
+def _field(source: str) -> str:
+    """The input an error is about: the action's ``pypi-passkey``, or ``passkey`` for the variable."""
+    return "passkey" if source == ENV else source
 
 
 def _rp_hash(rp_id: str) -> bytes:
