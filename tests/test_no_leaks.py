@@ -41,7 +41,7 @@ def secrets_of(wh: FakeWarehouse) -> list[str]:
     totp = pyotp.TOTP(TOTP_SECRET)
     now = wh.clock()
     codes = [totp.at(now + step) for step in (-30, 0, 30)]
-    tokens = [mail.confirm_url.split("token=", 1)[1] for mail in wh.outbox]
+    tokens = [mail.confirm_url.split("token=", 1)[1] for mail in wh.outbox if mail.confirm_url]
     sessions = list(getattr(wh, "_sessions", {}))
     return [PASSWORD, TOTP_SECRET, API_TOKEN, *codes, *tokens, *sessions]
 
@@ -95,3 +95,36 @@ def test_log_records_and_reprs_do_not_leak(wh, caplog):
     records = "\n".join(record.getMessage() for record in caplog.records)
     assert "confirm-login" in records  # the request was logged, without its token
     assert_clean(wh, records, repr(credentials), repr(result), str(result.to_dict()))
+
+
+def key_parts(text: str) -> list[str]:
+    """Every 16-character piece of a passkey string's body and of the secrets inside it."""
+    from pypi_trusted_publisher.passkey import PREFIX, Passkey
+
+    pieces = [text[len(PREFIX) :], *Passkey.decode(text).secrets()]
+    return [piece[i : i + 16] for piece in pieces for i in range(0, max(len(piece) - 15, 1), 8)]
+
+
+def test_passkey_flows_do_not_leak_the_key(wh, tmp_path, caplog):
+    """The key string, or any piece of it, in no output of any flow: enrol, use, refusal, bad input, listing."""
+    from passkeys import seed_key
+
+    key = seed_key(wh, DEFAULT_USERNAME).encode().reveal()
+    env = {**ENV, "PYPI_API_TOKEN": ""}
+    outputs = []
+    for args, extra in (
+        (["add", "--project", "my-pkg", *GH], {"PYPI_PASSKEY": key}),
+        (["passkey", "list"], {"PYPI_PASSKEY": key}),
+        (["add", "--project", "my-pkg", *GH], {"PYPI_PASSKEY": key[:-30]}),
+        (["add", "--project", "my-pkg", *GH], {"PYPI_PASSKEY": key.replace(":1:", ":7:")}),
+    ):
+        _, lines, err = run(wh, *args, env={**env, **extra})
+        outputs.append(repr(lines) + err)
+    wh.users[DEFAULT_USERNAME].security_keys.clear()  # removed from the account: PyPI refuses it
+    _, lines, err = run(wh, "add", "--project", "my-pkg", *GH, env={**env, "PYPI_PASSKEY": key})
+    assert lines[0]["reason"] == "passkey-unknown"
+    outputs.append(repr(lines) + err)
+    blob = "\n".join(outputs)
+    for piece in key_parts(key):
+        assert piece not in blob, f"a piece of the key leaked: {piece[:4]}…"
+    assert_clean(wh, blob)
