@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests import act_workflow  # noqa: E402
 from tests.fake_warehouse import FakeWarehouse  # noqa: E402
+from tests.passkeys import seed_key  # noqa: E402
 
 from pypi_trusted_publisher.engine import Engine  # noqa: E402
 from pypi_trusted_publisher.indexes import resolve_index  # noqa: E402
@@ -69,9 +70,10 @@ def registration(wh: FakeWarehouse, project: str, target: Target) -> Registratio
     )
 
 
-def counted(wh: FakeWarehouse, projects: list[str], target: Target) -> list[int]:
+def counted(wh: FakeWarehouse, projects: list[str], target: Target, credentials: Credentials | None = None
+            ) -> list[int]:
     """Requests for each registration of ``projects`` in one session."""
-    credentials = Credentials("dana", Secret(PASSWORD), Secret(SECRET))
+    credentials = credentials or Credentials("dana", Secret(PASSWORD), Secret(SECRET))
     engine = Engine(resolve_index(wh.url), credentials, timeout=10)
     counts = []
     try:
@@ -84,6 +86,35 @@ def counted(wh: FakeWarehouse, projects: list[str], target: Target) -> list[int]
     finally:
         engine.close()
     return counts
+
+
+def with_key(wh: FakeWarehouse) -> Credentials:
+    """The account on an IP PyPI has never seen, logging in with a security key (no TOTP, no e-mailed link)."""
+    wh.users["dana"].confirmed_ips.clear()
+    return Credentials("dana", Secret(PASSWORD), passkey=seed_key(wh, "dana"))
+
+
+def back_to_back(runs: int = 3) -> list[float]:
+    """Seconds of consecutive ``add`` runs of the installed CLI with PYPI_PASSKEY (no wait for a fresh code)."""
+    wh = warehouse()
+    try:
+        key = with_key(wh).passkey
+        assert key is not None
+        env = {**os.environ, "PYPI_USERNAME": "dana", "PYPI_PASSWORD": PASSWORD, "PYPI_PASSKEY": key.encode().reveal()}
+        env.pop("PYPI_TOTP_SECRET", None)
+        samples = []
+        for n in range(runs):
+            command = [sys.executable, "-m", "pypi_trusted_publisher", "add", "--index", wh.url, "--pending",
+                       "--project", f"back-to-back-{n}", "--owner", "octo-org", "--repo", f"repo-{n}",
+                       "--workflow", "release.yml", "--environment", "pypi", "--no-check", "--json"]
+            start = time.perf_counter()
+            proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            samples.append(time.perf_counter() - start)
+            if proc.returncode != 0:
+                raise SystemExit(f"back-to-back run failed: {proc.stdout}{proc.stderr}")
+    finally:
+        wh.stop()
+    return samples
 
 
 def median_seconds(command: list[str], env: dict[str, str], cwd: str | None = None) -> float:
@@ -150,15 +181,17 @@ def main(argv: list[str] | None = None) -> int:
         "pending": (["new-a", "new-b", "new-c"], Target.PENDING),
         "auto_pending": (["new-d"], Target.AUTO),
         "bulk": ([f"owned-{n}" for n in range(2, 12)], Target.PROJECT),
+        "passkey": (["new-e"], Target.PENDING),
     }
     counts = {}
     for name, (projects, target) in scenarios.items():
         wh = warehouse()
         try:
-            counts[name] = counted(wh, projects, target)
+            counts[name] = counted(wh, projects, target, with_key(wh) if name == "passkey" else None)
         finally:
             wh.stop()
-    existing, auto_project, pending, auto_pending, bulk = counts.values()
+    existing, auto_project, pending, auto_pending, bulk, passkey = counts.values()
+    consecutive = back_to_back()
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -181,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  each further project in the same session:         {existing[1:]} (existing), {pending[1:]} (pending)")
     print(f"  bulk: 10 projects in one session:                 {sum(bulk)} = {bulk[0]} + "
           f"{' + '.join(map(str, bulk[1:]))}")
+    print(f"  security key, unseen IP, fresh login (--pending):  {passkey[0]}")
+    print(f"consecutive CLI runs with PYPI_PASSKEY (seconds):   {', '.join(f'{t:.2f}' for t in consecutive)}")
     print(f"start-up (medians of {RUNS} runs)")
     print(f"  python -c pass:                                    {bare * 1000:.1f} ms")
     print(f"  import pypi_trusted_publisher.cli:                 {imported * 1000:.1f} ms "

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import secrets
+from typing import TYPE_CHECKING
 
 import webauthn
 
-from fake_warehouse import FakeWarehouse
 from pypi_trusted_publisher.passkey import Passkey, b64url
+
+if TYPE_CHECKING:
+    from fake_warehouse import FakeWarehouse
 
 
 def public_key(key: Passkey, origin: str) -> bytes:
