@@ -11,7 +11,7 @@ from pypi_trusted_publisher.confirm import ConfirmationRequest
 from pypi_trusted_publisher.engine import Engine, register
 from pypi_trusted_publisher.indexes import resolve_index
 from pypi_trusted_publisher.models import Credentials, Registration, Status, Target
-from pypi_trusted_publisher.publishers import GitHubPublisher
+from pypi_trusted_publisher.publishers import GitHubPublisher, GooglePublisher
 from pypi_trusted_publisher.secret import Secret
 
 CREDENTIALS = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret(DEFAULT_TOTP_SECRET))
@@ -225,6 +225,17 @@ def test_token_api_when_served(warehouse, clock):
     again = register(reg(warehouse), api_credentials(), clock=clock, sleep=clock.sleep)
     assert again.status is Status.EXISTS and again.method == "api"
     assert not any(r.path.startswith("/account/login/") for r in warehouse.requests)
+
+
+def test_token_api_registers_a_google_publisher_and_finds_it_again(warehouse, clock):
+    """Google publishers have no URL: the API lists them with ``publisher_url: null``."""
+    warehouse.token_api = True
+    warehouse.add_api_token("pypi-test-token", DEFAULT_USERNAME)
+    google = Registration(resolve_index(warehouse.url), "my-pkg", GooglePublisher("ci@my-pkg.iam.gserviceaccount.com"))
+    result = register(google, api_credentials(), clock=clock, sleep=clock.sleep)
+    assert result.status is Status.REGISTERED and result.method == "api", result.message
+    again = register(google, api_credentials(), clock=clock, sleep=clock.sleep)
+    assert again.status is Status.EXISTS and again.method == "api"
 
 
 def test_token_api_not_served_falls_back_to_web(warehouse, clock):

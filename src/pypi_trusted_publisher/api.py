@@ -57,7 +57,7 @@ def _specifier_matches(entry: dict[str, object], publisher: Publisher) -> bool:
     return (
         str(entry.get("publisher_name", "")).lower() == publisher.title.lower()
         and str(entry.get("specifier", "")) == publisher.label()
-        and str(entry.get("publisher_url", "")).rstrip("/").lower() == publisher.url().lower()
+        and str(entry.get("publisher_url") or "").rstrip("/").lower() == publisher.url().lower()
     )
 
 

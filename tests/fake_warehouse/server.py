@@ -2102,11 +2102,12 @@ class _View:
         return project, user
 
     @staticmethod
-    def _api_publisher(record: PublisherRecord) -> dict[str, str]:
+    def _api_publisher(record: PublisherRecord) -> dict[str, str | None]:
         return {
             "id": record.id,
             "publisher_name": t.KIND_TITLES[record.publisher.kind],
-            "publisher_url": t.publisher_url(record.publisher),
+            # Google publishers have no URL: the model's publisher_url() is None, serialised as null.
+            "publisher_url": t.publisher_url(record.publisher) or None,
             "specifier": t.publisher_specifier(record.publisher),
         }
 
