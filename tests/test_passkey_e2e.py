@@ -250,3 +250,31 @@ def test_standard_output_only_when_it_is_not_a_terminal(wh):
     assert "added to the account" in proc.stderr and proc.stdout.strip() not in proc.stderr
     proc = cli(wh, "passkey", "add", "--label", "again", "--json")
     assert proc.returncode == 2 and "--json" in lines(proc)[0]["message"]
+
+
+def test_run_batch_removes_the_key_it_logged_in_with(wh):
+    """The action's remove-passkey: enrolled key → login from an unseen IP → registered → the key is gone."""
+    from pypi_trusted_publisher.engine import run_batch
+    from pypi_trusted_publisher.indexes import resolve_index
+    from pypi_trusted_publisher.models import Credentials, Registration, Target
+    from pypi_trusted_publisher.publishers import GitHubPublisher
+    from pypi_trusted_publisher.secret import Secret
+
+    key = seed_key(wh, DEFAULT_USERNAME)
+    user(wh).confirmed_ips.clear()
+    registration = Registration(resolve_index(wh.url), "brand-new",
+                                GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"), Target.PENDING)
+    credentials = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), passkey=key)
+    batch = run_batch([registration], credentials, remove_passkey=True)
+    assert [r.status.value for r in batch.results] == ["registered"]
+    assert batch.login.passkey_removed and batch.login.output == "security-key-removed"
+    assert not user(wh).security_keys and not [m for m in wh.outbox if UNRECOGNIZED in m.subject]
+
+    # An account whose only second factor is that key: PyPI keeps it, and the run says so.
+    wh.add_user("solo", password="solo-password", has_2fa=False)
+    only = seed_key(wh, "solo", "only")
+    later(wh)
+    batch = run_batch([registration], Credentials("solo", Secret("solo-password"), passkey=only), remove_passkey=True)
+    assert not batch.login.passkey_removed and batch.login.output == "security-key"
+    assert "Cannot remove last 2FA method" in batch.login.problem
+    assert [k.label for k in wh.users["solo"].security_keys] == ["only"]
