@@ -20,6 +20,7 @@ from ..models import Place, Target
 from ..preflight import Finding, check_publisher
 from ..preflight.uploads import index_label
 from ..publishers import Publisher, same_publisher
+from ..validation import normalize
 from ..web.http import Http
 from ..web.projects import ListedProject, read_projects
 from .github_api import RateLimit, Unreadable
@@ -74,7 +75,8 @@ class Planner:
             listed = read_projects(self.engine.session, self.organization)
         except NeedsConfirmation:
             raise RegistrationFailed("new-ip", NEEDS_CONFIRMATION_MESSAGE) from None
-        projects = [self.assess(project) for project in listed]
+        ordered = sorted(listed, key=lambda project: normalize(project.name))
+        projects = [self.assess(project) for project in ordered]
         api = self.reader.api
         return Plan(
             self.index,
