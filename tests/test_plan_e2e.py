@@ -181,7 +181,7 @@ def test_github_rate_limit_stops_asking_and_marks_the_rest(warehouse, gh, tmp_pa
     document = plan_json(warehouse, gh, tmp_path)
     assert verdicts(document) == {"one": "ready", "three": "needs-work", "two": "needs-work"}
     for name in ("three", "two"):
-        (reason,) = [p for p in document["projects"] if p["project"] == name][0]["reasons"]
+        (reason,) = next(p for p in document["projects"] if p["project"] == name)["reasons"]
         assert "rate limit is spent (it resets at" in reason and "GITHUB_TOKEN" in reason
     assert len(gh.requests) == 5  # nothing asked once the budget was spent
     assert document["github_rate_limit"]["remaining"] == 0 and document["github_rate_limit"]["reset"]
@@ -264,7 +264,7 @@ def test_organization_projects_the_user_can_manage(warehouse, gh, tmp_path):
     assert "of the organization octo-org" in (tmp_path / "plan.toml").read_text()
 
     another_minute(warehouse)
-    code, out, err = cli(warehouse, gh, tmp_path, "plan", "--organization", "nowhere", "--output", "x.toml")
+    code, _out, err = cli(warehouse, gh, tmp_path, "plan", "--organization", "nowhere", "--output", "x.toml")
     assert code == 1 and "no organization 'nowhere'" in err and not (tmp_path / "x.toml").exists()
 
 
@@ -280,7 +280,7 @@ def test_bad_input_before_any_request(warehouse, gh, tmp_path):
 
 def test_login_failure_writes_no_plan(warehouse, gh, tmp_path):
     warehouse.users[DEFAULT_USERNAME].password = "another-password"
-    code, out, err = cli(warehouse, gh, tmp_path, "plan", "--json")
+    code, out, _err = cli(warehouse, gh, tmp_path, "plan", "--json")
     assert code == 1 and json.loads(out)["reason"] == "wrong-password"
     assert not (tmp_path / "plan.toml").exists()
 

@@ -101,11 +101,15 @@ def choose(jobs: list[UploadJob], project: str, index_label: str) -> Choice:
     if len(groups) == 1:
         (key, members), = groups.items()
         return _choice(key, members, "the only job that uploads")
-    named = [job for job in jobs if _names_project(job, project)]
-    matching = _groups(named)
-    if len(matching) == 1:
-        (key, members), = matching.items()
-        return _choice(key, members, f"the job named after {project}")
+    named: list[UploadJob] = []
+    for level in (_names_by_url, _names_exactly, _names_in_part):
+        named = [job for job in jobs if level(job, normalize(project))]
+        matching = _groups(named)
+        if len(matching) == 1:
+            (key, members), = matching.items()
+            return _choice(key, members, f"the job named after {project}")
+        if matching:
+            break
     listed = ", ".join(f"{job.workflow}:{job.job} ({job.environment or 'no environment'})" for job in jobs)
     raise Undecided(
         "several-uploads",
@@ -127,20 +131,22 @@ def _choice(key: tuple[str, str], members: list[UploadJob], why: str) -> Choice:
     return Choice(key[0], members[0].environment, tuple(job.job for job in members), f"job {names} in {key[0]}: {why}")
 
 
-def _names_project(job: UploadJob, project: str) -> bool:
-    """The environment's URL is the project's page, or a name of the job is the project's."""
-    wanted = normalize(project)
-    path = urlsplit(job.environment_url).path
-    if (match := PROJECT_URL_RE.match(path)) and normalize(match[1]) == wanted:
-        return True
-    words = [job.environment, job.job, *[part for part in job.packages_dir.split("/") if part]]
-    return any(_contains(_token(word), wanted) for word in words if word)
+def _names_by_url(job: UploadJob, wanted: str) -> bool:
+    """The environment's URL is the project's page: ``https://pypi.org/p/<name>`` (or ``/project/<name>``)."""
+    match = PROJECT_URL_RE.match(urlsplit(job.environment_url).path)
+    return match is not None and normalize(match[1]) == wanted
 
 
-def _token(word: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", word.lower()).strip("-")
+def _words(job: UploadJob) -> list[str]:
+    """The job's environment and name, and the folders of its ``packages-dir``, as lower-case dashed words."""
+    words = [job.environment, job.job, *job.packages_dir.split("/")]
+    return [re.sub(r"[^a-z0-9]+", "-", word.lower()).strip("-") for word in words if word.strip("/ .")]
 
 
-def _contains(name: str, wanted: str) -> bool:
-    """``wanted`` is all of ``name`` or a whole dash-separated part of it (``pypi-octo-core`` names ``octo-core``)."""
-    return f"-{wanted}-" in f"-{name}-"
+def _names_exactly(job: UploadJob, wanted: str) -> bool:
+    return wanted in _words(job)
+
+
+def _names_in_part(job: UploadJob, wanted: str) -> bool:
+    """``pypi-octo-core`` or ``publish-octo-core`` name ``octo-core``: a whole dash-separated part."""
+    return any(f"-{wanted}-" in f"-{word}-" for word in _words(job))
