@@ -3,7 +3,8 @@
     python benchmarks/run.py            # from the repository root, with the test extras installed
 
 Request counts come from the fake Warehouse's request log (real HTTP on
-127.0.0.1), so they are exact, not timings. Start-up times are medians of
+127.0.0.1), so they are exact, not timings; ``plan``'s come from the fake
+Warehouse's and the fake GitHub's logs for the 12-project account of the tests. Start-up times are medians of
 repeated subprocess runs, reported as ratios to ``python -c pass`` measured in
 the same run, so a slow or busy machine shifts both sides alike.
 """
@@ -21,9 +22,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "tests"))  # plan_scenario imports the fakes as the tests do
 
 from tests.fake_warehouse import FakeWarehouse  # noqa: E402
 
+import plan_scenario  # noqa: E402
 from pypi_trusted_publisher.engine import Engine  # noqa: E402
 from pypi_trusted_publisher.indexes import resolve_index  # noqa: E402
 from pypi_trusted_publisher.models import Credentials, Registration, Status, Target  # noqa: E402
@@ -68,6 +71,40 @@ def counted(wh: FakeWarehouse, projects: list[str], target: Target) -> list[int]
     return counts
 
 
+def plan_requests() -> tuple[int, int, int, int]:
+    """PyPI and GitHub requests of one ``plan`` of the 12-project account, and its projects and repositories."""
+    from fake_github import FakeGitHub
+    from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME
+    from fake_warehouse import FakeWarehouse as ScenarioWarehouse
+    from pypi_trusted_publisher.plan.github_api import GitHubApi
+    from pypi_trusted_publisher.plan.planner import Planner
+    from pypi_trusted_publisher.plan.sources import Checkouts, SourceReader
+    from pypi_trusted_publisher.web.http import Http
+
+    wh, github = ScenarioWarehouse(), FakeGitHub()
+    wh.add_default_user()
+    wh.start()
+    github.start()
+    credentials = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret(DEFAULT_TOTP_SECRET))
+    index = resolve_index(wh.url)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            plan_scenario.build(wh, github, Path(tmp) / "checkouts")
+            engine = Engine(index, credentials, timeout=10)
+            metadata, api = Http(index, timeout=10), GitHubApi(github.url)
+            try:
+                reader = SourceReader(api, Path(tmp) / "work", Checkouts(Path(tmp) / "checkouts"))
+                plan = Planner(engine, metadata, reader).run()
+            finally:
+                for client in (engine, metadata, api):
+                    client.close()
+        repositories = {p.repository for p in plan.projects if p.repository and not p.source.startswith("checkout")}
+        return len(wh.requests), len(github.requests), len(plan.projects), len(repositories)
+    finally:
+        wh.stop()
+        github.stop()
+
+
 def median_seconds(command: list[str], env: dict[str, str], cwd: str | None = None) -> float:
     samples = []
     for _ in range(RUNS):
@@ -102,6 +139,7 @@ def main() -> int:
         finally:
             wh.stop()
     existing, auto_project, pending, auto_pending, bulk = counts.values()
+    plan_pypi, plan_github, plan_projects, plan_repositories = plan_requests()
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,6 +162,12 @@ def main() -> int:
     print(f"  each further project in the same session:         {existing[1:]} (existing), {pending[1:]} (pending)")
     print(f"  bulk: 10 projects in one session:                 {sum(bulk)} = {bulk[0]} + "
           f"{' + '.join(map(str, bulk[1:]))}")
+    print(f"plan of a {plan_projects}-project account (10 owned; {plan_repositories} repositories read through the "
+          "GitHub API, 1 from a clone)")
+    print(f"  PyPI requests (login, projects page, publishers, JSON API): {plan_pypi} "
+          f"({plan_pypi / plan_projects:.1f} per project)")
+    print(f"  GitHub API requests (repository, workflows, pyproject):    {plan_github} "
+          f"({plan_github / plan_projects:.1f} per project, {plan_github / plan_repositories:.1f} per repository)")
     print(f"start-up (medians of {RUNS} runs)")
     print(f"  python -c pass:                                    {bare * 1000:.1f} ms")
     print(f"  import pypi_trusted_publisher.cli:                 {imported * 1000:.1f} ms "
