@@ -15,7 +15,7 @@ from plan_scenario import monorepo, release
 from pypi_trusted_publisher.batch import check_plan, load_config
 from pypi_trusted_publisher.cli import main
 from pypi_trusted_publisher.context import RepoContext
-from pypi_trusted_publisher.engine import engine
+from pypi_trusted_publisher.engine import Engine, engine
 from pypi_trusted_publisher.errors import RegistrationFailed, UsageError
 from pypi_trusted_publisher.indexes import resolve_index
 from pypi_trusted_publisher.inputs import Options, resolve
@@ -382,3 +382,38 @@ def test_plans_over_the_daily_limit_take_several_runs(tmp_path, monkeypatch, cap
     summary = json.loads(out.splitlines()[-1])
     assert summary == {"status": "incomplete", "plan": str(config), "state": str(state_path(config)), "done": 0,
                        "failed": 101, "left": 0, "not_before": None}
+
+
+def test_an_interrupted_run_keeps_what_it_did(warehouse, tmp_path, monkeypatch, capsys):
+    for name in ("p1", "p2", "p3"):
+        warehouse.add_project(name, owners=[DEFAULT_USERNAME])
+    warehouse.github_owners = {"octo": 1}
+    config = tmp_path / "plan.toml"
+    config.write_text("".join(f'[[publisher]]\nproject = "{n}"\nexisting = true\nowner = "octo"\n'
+                              f'repository = "{n}"\nworkflow = "release.yml"\nenvironment = "pypi"\n\n'
+                              for n in ("p1", "p2", "p3")))
+    monkeypatch.setenv("PYPI_USERNAME", DEFAULT_USERNAME)
+    monkeypatch.setenv("PYPI_PASSWORD", DEFAULT_PASSWORD)
+    monkeypatch.setenv("PYPI_TOTP_SECRET", DEFAULT_TOTP_SECRET)
+    register = Engine.register
+    calls = []
+
+    def interrupted_on_the_second(self, registration):
+        calls.append(registration.project)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return register(self, registration)
+
+    monkeypatch.setattr(Engine, "register", interrupted_on_the_second)
+    args = ["add", "--config", str(config), "--index", warehouse.url, "--resume", "--timeout", "5"]
+    assert main(args) == 130
+    assert "interrupted: 2 left, recorded in" in capsys.readouterr().err
+    state = json.loads(state_path(config).read_text())
+    assert [i["status"] for i in state["items"]] == ["done", "left", "left"]
+
+    monkeypatch.setattr(Engine, "register", register)
+    user = warehouse.users[DEFAULT_USERNAME]
+    user.last_totp_value = user.last_login = None  # a minute later
+    assert main(args) == 0
+    assert "1 of 3 done in earlier runs" in capsys.readouterr().err
+    assert [len(warehouse.projects[n].publishers) for n in ("p1", "p2", "p3")] == [1, 1, 1]

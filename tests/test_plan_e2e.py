@@ -198,16 +198,22 @@ def test_faults_each_get_a_verdict_and_the_plan_is_still_written(warehouse, gh, 
         "on-gitlab": {"Source": "https://gitlab.com/octo-group/sub/on-gitlab/-/tree/main"},
         "not-a-clone": {"Source": f"https://github.com/{OWNER}/not-a-clone"},
         "no-urls": {},
+        "any-env": {"Source": f"https://github.com/{OWNER}/any-env"},
     }
     for name, urls in projects.items():
         warehouse.add_project(name, owners=[DEFAULT_USERNAME], has_releases=True, project_urls=urls)
     gh.add_repo(f"{OWNER}/private-one", private=True, files=repository_files(upload, "private-one"))
     gh.add_repo(f"{OWNER}/not-a-clone", private=False, files=repository_files(upload, "not-a-clone"))
+    no_environment = repository_files(upload, "any-env")
+    no_environment[".github/workflows/release.yml"] = no_environment[".github/workflows/release.yml"].replace(
+        "    environment:\n      name: pypi\n      url: https://pypi.org/p/any-env\n", "")
+    gh.add_repo(f"{OWNER}/any-env", private=False, files=no_environment)
     checkouts = tmp_path / "checkouts"
     (checkouts / "not-a-clone" / ".github").mkdir(parents=True)  # a folder named like it, but no .git
     document = plan_json(warehouse, gh, tmp_path, "--checkouts", str(checkouts))
 
     assert verdicts(document) == {
+        "any-env": "ready",
         "elsewhere": "no-repository", "no-urls": "no-repository", "not-a-clone": "ready",
         "on-gitlab": "needs-work", "owner-page": "no-repository", "private-one": "needs-work",
     }
@@ -221,6 +227,9 @@ def test_faults_each_get_a_verdict_and_the_plan_is_still_written(warehouse, gh, 
     assert "not-a-clone is not a git checkout" in reasons["not-a-clone"]
     text = (tmp_path / "plan.toml").read_text()
     assert "# private-one: needs-work (github.com/octo-org/private-one)" in text
+    # A job without an environment: the publisher accepts any, so it matches the workflow as it is.
+    (any_env,) = [p for p in document["projects"] if p["project"] == "any-env"]
+    assert any_env["publisher"]["environment"] == ""
 
 
 def test_gitlab_project_from_a_checkout(warehouse, gh, tmp_path):
