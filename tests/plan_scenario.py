@@ -53,35 +53,17 @@ jobs:
 
 
 def release(upload_url: str, project: str, *, password: bool = False) -> str:
-    """PyPA's guide workflow: build, then a publish job in environment `pypi` with `id-token: write`."""
-    if password:
-        publish = f"""  publish:
-    needs: build
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/download-artifact@v4
-        with: {{name: dist, path: dist/}}
-      - uses: pypa/gh-action-pypi-publish@release/v1
-        with:
-          repository-url: {upload_url}
-          password: ${{{{ secrets.PYPI_API_TOKEN }}}}
-"""
-    else:
-        publish = f"""  publish:
-    needs: build
-    runs-on: ubuntu-latest
-    environment:
+    """PyPA's guide workflow: build, then a publish job in environment `pypi` with `id-token: write`.
+
+    With ``password``, the pre-trusted-publishing version: an API token, no environment, no permission.
+    """
+    trusted = f"""    environment:
       name: pypi
       url: https://pypi.org/p/{project}
     permissions:
       id-token: write
-    steps:
-      - uses: actions/download-artifact@v4
-        with: {{name: dist, path: dist/}}
-      - uses: pypa/gh-action-pypi-publish@release/v1
-        with:
-          repository-url: {upload_url}
 """
+    token = "          password: ${{ secrets.PYPI_API_TOKEN }}\n"
     return f"""name: release
 on:
   push:
@@ -94,7 +76,16 @@ jobs:
       - run: pipx run build
       - uses: actions/upload-artifact@v4
         with: {{name: dist, path: dist/}}
-{publish}"""
+  publish:
+    needs: build
+    runs-on: ubuntu-latest
+{"" if password else trusted}    steps:
+      - uses: actions/download-artifact@v4
+        with: {{name: dist, path: dist/}}
+      - uses: pypa/gh-action-pypi-publish@release/v1
+        with:
+          repository-url: {upload_url}
+{token if password else ""}"""
 
 
 def twine_release(upload_url: str) -> str:

@@ -33,22 +33,10 @@ from pypi_trusted_publisher.secret import Secret
 from pypi_trusted_publisher.web.http import Http
 from pypi_trusted_publisher.web.pages import Page, UnexpectedPage
 from pypi_trusted_publisher.web.projects import parse_projects, read_projects
+from test_engine import Clock
 
 RECORDED = Path(__file__).resolve().parents[2] / "shared" / "warehouse-pages"
 PYPI = resolve_index("pypi")
-
-
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 # --- the repository, from the JSON API --------------------------------------------------------

@@ -803,16 +803,20 @@ class _View:
             return self.error(404)
         view = self.select(lambda: self._render_organization_projects(org), [])
         if not org.active:
-            session = self.ensure_session()
-            if MSG_BILLING_INACTIVE not in session.flashes.get("error", []):
-                self.flash(MSG_BILLING_INACTIVE)
-            return self.redirect("/manage/organizations/")
+            return self.inactive_organization()
         self.check_csrf()
         self.authorize(lambda user: user.username in org.owners or user.username in org.members)
         reauth = self.reauth_page(
             "manage.organization.projects", {"organization_name": name, "traverse": [name]}
         )
         return reauth or view()
+
+    def inactive_organization(self) -> _Response:
+        """``require_active_organization``: back to the organizations list, with one flash."""
+        session = self.ensure_session()
+        if MSG_BILLING_INACTIVE not in session.flashes.get("error", []):
+            self.flash(MSG_BILLING_INACTIVE)
+        return self.redirect("/manage/organizations/")
 
     def _render_organization_projects(self, org: Organization) -> _Response:
         user = self.authorize()
@@ -1570,10 +1574,7 @@ class _View:
             ],
         )
         if not org.active:
-            session = self.ensure_session()
-            if MSG_BILLING_INACTIVE not in session.flashes.get("error", []):
-                self.flash(MSG_BILLING_INACTIVE)
-            return self.redirect("/manage/organizations/")
+            return self.inactive_organization()
         self.check_csrf()
         self.authorize(lambda user: user.username in org.owners)
         reauth = self.reauth_page(
