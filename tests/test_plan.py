@@ -23,8 +23,9 @@ from pypi_trusted_publisher.models import Credentials, Registration, Target
 from pypi_trusted_publisher.plan.batch_file import comment, render_batch
 from pypi_trusted_publisher.plan.github_api import GitHubApi, RateLimit, RateLimited, Unreadable, api_url
 from pypi_trusted_publisher.plan.jobs import Undecided, UploadJob, choose, upload_jobs
-from pypi_trusted_publisher.plan.metadata import NoRepository, read_metadata, source_repository
+from pypi_trusted_publisher.plan.metadata import NoRepository, SourceRepository, read_metadata, source_repository
 from pypi_trusted_publisher.plan.planner import Plan
+from pypi_trusted_publisher.plan.sources import SourceReader
 from pypi_trusted_publisher.plan.state import Progress, state_path
 from pypi_trusted_publisher.plan.verdicts import ProjectPlan, Verdict
 from pypi_trusted_publisher.preflight import check_publisher
@@ -229,6 +230,27 @@ def test_spent_rate_limit_waits_when_the_reset_is_near(fake_github):
     assert len(fake_github.requests) == 2 and api.requests == 2
 
 
+def test_source_from_the_api_is_laid_out_like_a_checkout(fake_github, tmp_path):
+    fake_github.add_repo("octo/closed", private=True, default_branch="dev", files={
+        ".github/workflows/release.yml": "on: push\n", ".github/workflows/notes.txt": "x",
+        ".github/workflows/sub/deep.yml": "x", "pyproject.toml": "[project]\n", "src/big.py": "x"})
+    fake_github.add_token("tok", repos={"octo/closed"})
+    api = GitHubApi(fake_github.url, "tok")
+    reader = SourceReader(api, tmp_path)
+    try:
+        source = reader.read(SourceRepository("github.com", "Octo/Closed"))
+        asked = len(fake_github.requests)
+        assert reader.read(SourceRepository("github.com", "octo/closed")) is source  # each repository once
+    finally:
+        api.close()
+    assert len(fake_github.requests) == asked == 4  # repository, folder, one workflow, pyproject.toml
+    files = sorted(p.relative_to(source.folder).as_posix() for p in source.folder.rglob("*") if p.is_file())
+    assert files == [".github/workflows/release.yml", "pyproject.toml"]
+    assert source.env == {"GITHUB_REPOSITORY": "octo/closed"} and source.where == "GitHub API, branch dev"
+    assert any("private" in note for note in source.notes)
+    assert all(path.endswith("ref=dev") for _, path, _ in fake_github.requests if "/contents/" in path)
+
+
 def mock_api(handler) -> tuple[GitHubApi, Clock, list[httpx.Request]]:
     seen: list[httpx.Request] = []
     clock = Clock()
@@ -256,6 +278,18 @@ def test_server_errors_are_tried_twice_then_reported():
     with pytest.raises(Unreadable) as caught:
         api.repository("octo/pkg")
     assert "HTTP 502" in caught.value.message and len(seen) == 2 and clock.slept == [1.0]
+
+
+def test_an_api_that_does_not_answer_is_not_asked_again():
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    api, clock, seen = mock_api(refuse)
+    for _ in range(2):
+        with pytest.raises(Unreadable) as caught:
+            api.repository("octo/pkg")
+        assert "did not answer (ConnectError)" in caught.value.message
+    assert len(seen) == 2 and clock.slept == [1.0]
 
 
 def test_secondary_rate_limit_waits_for_retry_after():

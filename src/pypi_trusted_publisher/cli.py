@@ -427,10 +427,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .passkey_commands import run as run_passkey
     from .plan.command import run as run_plan
 
-    commands = {
-        "add": run_add, "list": run_list, "remove": run_remove, "check": run_check, "passkey": run_passkey,
-        "plan": run_plan,
-    }
+    commands = {"add": run_add, "list": run_list, "remove": run_remove, "check": run_check, "passkey": run_passkey}
+    commands["plan"] = run_plan
     try:
         return commands[args.command](args, sys.stdout)
     except UsageError as exc:  # found after the command's own checks, still before any network call

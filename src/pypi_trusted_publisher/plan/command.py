@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -57,6 +56,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 def register_command(output: Path, index_url: str) -> str:
     """The ``add`` command that registers a written plan, resumably."""
+    import shlex
+
     index = [] if index_url == "https://pypi.org" else ["--index", index_url]
     return shlex.join(["pypi-trusted-publisher", "add", "--config", str(output), *index, "--resume"])
 

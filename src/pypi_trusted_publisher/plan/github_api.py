@@ -104,6 +104,7 @@ class GitHubApi:
         self.sleep = sleep
         self.requests = 0
         self.rate = RateLimit()
+        self.down: Unreadable | None = None  # the API did not answer: every later call fails the same way at once
 
     def close(self) -> None:
         self.client.close()
@@ -160,6 +161,8 @@ class GitHubApi:
 
     def _get(self, path: str, params: Mapping[str, str] | None = None) -> httpx.Response:
         """GET once more after a network error or a 5xx; after a spent limit only once its reset is near."""
+        if self.down is not None:
+            raise self.down
         errors = waits = 0
         while True:
             waits += self._wait_for_budget(may_wait=waits == 0)
@@ -170,7 +173,8 @@ class GitHubApi:
             except httpx.HTTPError as exc:
                 errors += 1
                 if errors >= ATTEMPTS:
-                    raise Unreadable("github-error", f"GitHub's API did not answer ({type(exc).__name__})") from None
+                    self.down = Unreadable("github-error", f"GitHub's API did not answer ({type(exc).__name__})")
+                    raise self.down from None
                 self.sleep(1.0)
                 continue
             self._note_rate(response)

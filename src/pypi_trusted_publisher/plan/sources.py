@@ -110,6 +110,9 @@ class SourceReader:
         info = self.api.repository(repository.path)
         if info.renamed_from:
             notes.append(f"GitHub redirects {info.renamed_from} to {info.full_name}: the publisher names the new name")
+        if info.private:
+            notes.append("the repository is private: GitHub offers environments in private repositories on paid "
+                         "plans only, so on GitHub Free a job's `environment:` does not apply")
         current = SourceRepository("github.com", info.full_name, repository.url, repository.label)
         folder = self.workdir / "github.com" / info.full_name
         workflows = folder / WORKFLOWS
