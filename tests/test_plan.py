@@ -439,3 +439,18 @@ def test_an_interrupted_run_keeps_what_it_did(warehouse, tmp_path, monkeypatch, 
     assert main(args) == 0
     assert "1 of 3 done in earlier runs" in capsys.readouterr().err
     assert [len(warehouse.projects[n].publishers) for n in ("p1", "p2", "p3")] == [1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--project", "x", "--owner", "o", "--repo", "r", "--workflow", "w.yml"], "--resume goes with --config"),
+        (["--config", "plan.toml", "--dry-run"], "cannot go with --dry-run"),
+        (["--config", "plan.toml", "--index", "pypi", "--index", "testpypi"], "one index at a time"),
+    ],
+)
+def test_resume_usage_errors(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plan.toml").write_text('[[publisher]]\nproject = "x"\nowner = "o"\nrepository = "r"\n')
+    assert main(["add", "--resume", *args]) == 2
+    assert message in capsys.readouterr().err
