@@ -4,7 +4,8 @@
     python benchmarks/run.py --quick    # without the two slow figures (action under act, test suite)
 
 Request counts come from the fake Warehouse's request log (real HTTP on
-127.0.0.1), so they are exact, not timings. Start-up times are medians of
+127.0.0.1), so they are exact, not timings; ``plan``'s come from the fake
+Warehouse's and the fake GitHub's logs for the 12-project account of the tests. Start-up times are medians of
 repeated subprocess runs, reported as ratios to ``python -c pass`` measured in
 the same run, so a slow or busy machine shifts both sides alike. The action's
 start-up is timed under act (as tests/test_action_act.py runs it, wheels from
@@ -26,11 +27,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "tests"))  # plan_scenario imports the fakes as the tests do
 
 from tests import act_workflow  # noqa: E402
 from tests.fake_warehouse import FakeWarehouse  # noqa: E402
 from tests.passkeys import seed_key  # noqa: E402
 
+import plan_scenario  # noqa: E402
 from pypi_trusted_publisher.engine import Engine  # noqa: E402
 from pypi_trusted_publisher.indexes import resolve_index  # noqa: E402
 from pypi_trusted_publisher.models import Credentials, Registration, Status, Target  # noqa: E402
@@ -117,6 +120,40 @@ def back_to_back(runs: int = 3) -> list[float]:
     return samples
 
 
+def plan_requests() -> tuple[int, int, int, int]:
+    """PyPI and GitHub requests of one ``plan`` of the 12-project account, and its projects and repositories."""
+    from fake_github import FakeGitHub
+    from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME
+    from fake_warehouse import FakeWarehouse as ScenarioWarehouse
+    from pypi_trusted_publisher.plan.github_api import GitHubApi
+    from pypi_trusted_publisher.plan.planner import Planner
+    from pypi_trusted_publisher.plan.sources import Checkouts, SourceReader
+    from pypi_trusted_publisher.web.http import Http
+
+    wh, github = ScenarioWarehouse(), FakeGitHub()
+    wh.add_default_user()
+    wh.start()
+    github.start()
+    credentials = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret(DEFAULT_TOTP_SECRET))
+    index = resolve_index(wh.url)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            plan_scenario.build(wh, github, Path(tmp) / "checkouts")
+            engine = Engine(index, credentials, timeout=10)
+            metadata, api = Http(index, timeout=10), GitHubApi(github.url)
+            try:
+                reader = SourceReader(api, Path(tmp) / "work", Checkouts(Path(tmp) / "checkouts"))
+                plan = Planner(engine, metadata, reader).run()
+            finally:
+                for client in (engine, metadata, api):
+                    client.close()
+        repositories = {p.repository for p in plan.projects if p.repository and not p.source.startswith("checkout")}
+        return len(wh.requests), len(github.requests), len(plan.projects), len(repositories)
+    finally:
+        wh.stop()
+        github.stop()
+
+
 def median_seconds(command: list[str], env: dict[str, str], cwd: str | None = None) -> float:
     samples = []
     for _ in range(RUNS):
@@ -192,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             wh.stop()
     existing, auto_project, pending, auto_pending, bulk, passkey = counts.values()
     consecutive = back_to_back()
+    plan_pypi, plan_github, plan_projects, plan_repositories = plan_requests()
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -216,6 +254,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{' + '.join(map(str, bulk[1:]))}")
     print(f"  security key, unseen IP, fresh login (--pending):  {passkey[0]}")
     print(f"consecutive CLI runs with PYPI_PASSKEY (seconds):   {', '.join(f'{t:.2f}' for t in consecutive)}")
+    print(f"plan of a {plan_projects}-project account (10 owned; {plan_repositories} repositories read through the "
+          "GitHub API, 1 from a clone)")
+    print(f"  PyPI requests (login, projects page, publishers, JSON API): {plan_pypi} "
+          f"({plan_pypi / plan_projects:.1f} per project)")
+    print(f"  GitHub API requests (repository, workflows, pyproject):    {plan_github} "
+          f"({plan_github / plan_projects:.1f} per project, {plan_github / plan_repositories:.1f} per repository)")
     print(f"start-up (medians of {RUNS} runs)")
     print(f"  python -c pass:                                    {bare * 1000:.1f} ms")
     print(f"  import pypi_trusted_publisher.cli:                 {imported * 1000:.1f} ms "

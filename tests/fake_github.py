@@ -1,14 +1,21 @@
-"""A fake GitHub API on 127.0.0.1 for the action's confirmation flow.
+"""A fake GitHub API on 127.0.0.1 for the action's confirmation flow and for ``plan``.
 
 It serves the handful of endpoints the action uses (repository, issues,
 comments, collaborator permission, comment deletion and the GraphQL
 ``minimizeComment`` mutation), checks bearer tokens per repository the way
 GitHub does (an unreachable repository is a 404), and records every call and
 every side effect in order, so tests can assert *when* a comment was deleted.
+
+For ``plan`` it also serves what a repository shows without a login: the
+repository itself (a renamed one answers 301 to ``/repositories/{id}``), the
+contents of its default branch, anonymous access to public repositories only,
+and GitHub's primary rate limit with its ``X-RateLimit-*`` headers (60 an hour
+anonymously, 5,000 with a token; ``clock`` decides when the window resets).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
@@ -37,6 +44,9 @@ class Repo:
     collaborators: dict[str, str] = field(default_factory=dict)  # login -> role
     has_issues: bool = True
     issues: int = 0
+    default_branch: str = "main"
+    files: dict[str, str] = field(default_factory=dict)  # path on the default branch -> text
+    id: int = 0
 
 
 @dataclass
@@ -111,16 +121,46 @@ class FakeGitHub:
         self.deny_delete = False
         self.deny_minimize = False
         self.changed = threading.Condition()
+        # Old full name (lower case) -> the repository's current full name.
+        self.renamed: dict[str, str] = {}
+        self.rate_limit = 5000
+        self.anonymous_rate_limit = 60
+        self.clock = time.time
+        self._rate_used: dict[str, int] = {}
+        self._rate_reset: float | None = None
         self._ids = 1000
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- setup ------------------------------------------------------------------
 
-    def add_repo(self, full_name: str, *, private: bool, collaborators: dict[str, str] | None = None) -> Repo:
-        repo = Repo(full_name, private, dict(collaborators or {}))
+    def add_repo(
+        self,
+        full_name: str,
+        *,
+        private: bool,
+        collaborators: dict[str, str] | None = None,
+        files: dict[str, str] | None = None,
+        default_branch: str = "main",
+    ) -> Repo:
+        self._ids += 1
+        repo = Repo(full_name, private, dict(collaborators or {}), files=dict(files or {}),
+                    default_branch=default_branch, id=self._ids)
         self.repos[full_name.lower()] = repo
         return repo
+
+    def rename_repo(self, old: str, new: str) -> Repo:
+        """Rename a repository; the old name answers 301 to the repository's id from then on."""
+        repo = self.repos.pop(old.lower())
+        repo.full_name = new
+        self.repos[new.lower()] = repo
+        self.renamed[old.lower()] = new
+        return repo
+
+    def rate_remaining(self, token: str | None = None) -> int:
+        """Requests left in the current window for ``token`` (None: anonymous)."""
+        limit = self.anonymous_rate_limit if token is None else self.rate_limit
+        return max(limit - self._rate_used.get(token or "", 0), 0)
 
     def add_token(self, token: str, login: str = "github-actions[bot]", repos: set[str] | None = None) -> None:
         self.tokens[token] = (login, {r.lower() for r in repos} if repos is not None else None)
@@ -203,6 +243,119 @@ class FakeGitHub:
         comment = Comment(self._ids, repo, number, login, body, now_iso())
         self.comments[comment.id] = comment
         return comment
+
+    def respond(self, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any, dict[str, str]]:
+        """The rate limit of the caller, the read-only repository endpoints, then :meth:`handle`."""
+        auth = headers.get("authorization", "")
+        token = auth.removeprefix("Bearer ").strip() if auth else None
+        if (token is not None and token not in self.tokens) or urlsplit(path).path == "/graphql":
+            return (*self.handle(method, path, headers, body), {})
+        with self.changed:
+            limited, rate = self._rate(token)
+            if limited:
+                self.requests.append((method, path, headers))
+                message = "API rate limit exceeded for 127.0.0.1." if token is None else "API rate limit exceeded."
+                return 403, {"message": message, "documentation_url": "https://docs.github.com/rest"}, rate
+            read = self._read(path, token) if method == "GET" else None
+            if read is not None:
+                self.requests.append((method, path, headers))
+                status, payload, extra = read
+                return status, payload, {**rate, **extra}
+        if token is None:
+            self.requests.append((method, path, headers))
+            return 401, {"message": "Requires authentication"}, rate
+        return (*self.handle(method, path, headers, body), rate)
+
+    def _rate(self, token: str | None) -> tuple[bool, dict[str, str]]:
+        """Count one request against the caller's hourly window; True when it is over the limit."""
+        now = self.clock()
+        if self._rate_reset is None or now >= self._rate_reset:
+            self._rate_reset = now + 3600
+            self._rate_used = {}
+        limit = self.anonymous_rate_limit if token is None else self.rate_limit
+        used = self._rate_used.get(token or "", 0)
+        limited = used >= limit
+        if not limited:
+            used = self._rate_used[token or ""] = used + 1
+        return limited, {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(max(limit - used, 0)),
+            "X-RateLimit-Reset": str(int(self._rate_reset)),
+            "X-RateLimit-Used": str(used),
+            "X-RateLimit-Resource": "core",
+        }
+
+    def _visible(self, repo: Repo | None, token: str | None) -> bool:
+        if repo is None:
+            return False
+        if token is None:
+            return not repo.private
+        reach = self.tokens[token][1]
+        return reach is None or repo.full_name.lower() in reach
+
+    def _read(self, path: str, token: str | None) -> tuple[int, Any, dict[str, str]] | None:
+        """GET of a repository, of ``/repositories/{id}`` or of contents; None for any other path."""
+        parts = urlsplit(path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        not_found = (404, {"message": "Not Found"}, {})
+        if m := re.fullmatch(r"/repositories/(\d+)", parts.path):
+            repo = next((r for r in self.repos.values() if r.id == int(m[1])), None)
+            return (200, self._repo_json(repo), {}) if repo and self._visible(repo, token) else not_found
+        match = re.fullmatch(r"/repos/([^/]+/[^/]+)(/contents(?:/(.*))?)?", parts.path)
+        if not match:
+            return None
+        name = match[1].lower()
+        if name in self.renamed and name not in self.repos:
+            repo = self.repos.get(self.renamed[name].lower())
+            if not self._visible(repo, token):
+                return not_found
+            assert repo is not None
+            moved = f"{self.url}/repositories/{repo.id}"
+            return 301, {"message": "Moved Permanently", "url": moved}, {"Location": moved}
+        repo = self.repos.get(name)
+        if repo is None or not self._visible(repo, token):
+            return not_found
+        if match[2] is None:
+            return 200, self._repo_json(repo), {}
+        if query.get("ref", repo.default_branch) != repo.default_branch:
+            return 404, {"message": "No commit found for the ref"}, {}
+        return self._contents(repo, (match[3] or "").strip("/"))
+
+    def _repo_json(self, repo: Repo | None) -> dict[str, Any]:
+        assert repo is not None
+        owner, _, name = repo.full_name.partition("/")
+        return {
+            "id": repo.id,
+            "name": name,
+            "full_name": repo.full_name,
+            "owner": {"login": owner},
+            "private": repo.private,
+            "visibility": "private" if repo.private else "public",
+            "default_branch": repo.default_branch,
+        }
+
+    def _contents(self, repo: Repo, path: str) -> tuple[int, Any, dict[str, str]]:
+        """A file (base64, as GitHub sends it) or a folder listing."""
+        if path in repo.files:
+            data = repo.files[path].encode()
+            encoded = base64.b64encode(data).decode()
+            content = "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)) + "\n"
+            name = path.rsplit("/", 1)[-1]
+            return 200, {"type": "file", "name": name, "path": path, "size": len(data),
+                         "encoding": "base64", "content": content}, {}
+        prefix = f"{path}/" if path else ""
+        children: dict[str, str] = {}
+        for file in repo.files:
+            if file.startswith(prefix):
+                head, _, rest = file[len(prefix):].partition("/")
+                children[head] = "dir" if rest else "file"
+        if not children:
+            return 404, {"message": "Not Found"}, {}
+        return 200, [
+            {"type": kind, "name": child, "path": prefix + child,
+             "size": len(repo.files.get(prefix + child, "").encode())}
+            for child, kind in sorted(children.items())
+        ], {}
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
         self.requests.append((method, path, headers))
@@ -304,9 +457,11 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             body = json.loads(raw) if raw else None
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, payload = fake.handle(self.command, self.path, headers, body)
+            status, payload, extra = fake.respond(self.command, self.path, headers, body)
             data = b"" if payload is None else json.dumps(payload).encode()
             self.send_response(status)
+            for name, value in extra.items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

@@ -58,14 +58,19 @@ def load_config(path: str, base: Options) -> list[Options]:
     return [replace(defaults, **_entry(t, f"[[publisher]] #{n}")) for n, t in enumerate(tables, 1)]
 
 
-def check_plan(registrations: list[Registration]) -> None:
-    """Refuse plans that PyPI's limits make impossible, before any network call."""
+def check_plan(registrations: list[Registration], *, resumable: bool = False) -> None:
+    """Refuse plans that PyPI's limits make impossible, before any network call.
+
+    ``resumable``: the run records its progress and the next one continues, so the daily
+    limit only means more runs.
+    """
     per_index = Counter(r.index.url for r in registrations)
     for url, count in per_index.items():
-        if count > DAILY_REGISTRATIONS:
+        if count > DAILY_REGISTRATIONS and not resumable:
             raise UsageError(
                 f"{count} registrations on {url} exceed PyPI's limit of {DAILY_REGISTRATIONS} a day per "
-                "account and per IP; split the plan over several days."
+                "account and per IP; split the plan over several days, or pass --resume with --config to "
+                "run it in several runs that continue where the last stopped."
             )
     pending = Counter(r.index.url for r in registrations if r.target is Target.PENDING and not r.organization)
     for url, count in pending.items():

@@ -98,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--config", help="TOML file with [defaults] and [[publisher]] tables: many registrations, one login"
     )
+    add.add_argument(
+        "--resume", action="store_true",
+        help="with --config: record progress next to the file, stop at PyPI's daily limit, continue on the next run",
+    )
     add.add_argument("--dry-run", action="store_true", help="show what would be registered; no network")
     add.add_argument(
         "--no-check", action="store_true", help="skip the preflight check of the release workflow afterwards"
@@ -128,8 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_access_arguments(remove, methods=False)
 
     from .passkey_commands import add_parser
+    from .plan.command import add_parser as add_plan_parser
 
     add_parser(commands, _add_access_arguments)
+    add_plan_parser(commands, _add_access_arguments)
     return parser
 
 
@@ -258,6 +264,10 @@ def run_add(args: argparse.Namespace, out: TextIO) -> int:
     from .batch import check_plan
     from .render import json_line, summary_table, text
 
+    if args.resume:
+        from .plan.resume import run_resumable
+
+        return run_resumable(args, out)
     try:
         registrations, notes = _resolve_all(args)
         check_plan(registrations)
@@ -415,8 +425,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from .passkey_commands import run as run_passkey
+    from .plan.command import run as run_plan
 
     commands = {"add": run_add, "list": run_list, "remove": run_remove, "check": run_check, "passkey": run_passkey}
+    commands["plan"] = run_plan
     try:
         return commands[args.command](args, sys.stdout)
     except UsageError as exc:  # found after the command's own checks, still before any network call

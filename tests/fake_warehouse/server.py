@@ -200,6 +200,7 @@ _ROUTE_PATTERNS = {
     "manage.account.publishing": "/manage/account/publishing/",
     "manage.project.settings.publishing": "/manage/project/{project_name}/settings/publishing/",
     "manage.organization.publishing": "/manage/organization/{organization_name}/publishing/",
+    "manage.organization.projects": "/manage/organization/{organization_name}/projects/",
 }
 _PATH_SAFE = "~!$&'()*+,;=:@"
 logger = logging.getLogger(__name__)
@@ -328,6 +329,9 @@ class Project:
     has_releases: bool = False
     organization: str | None = None
     publishers: list[PublisherRecord] = field(default_factory=list)
+    # The latest release's metadata as the JSON API shows it (``info.project_urls``, ``info.home_page``).
+    project_urls: dict[str, str] = field(default_factory=dict)
+    home_page: str | None = None
 
 
 @dataclass
@@ -335,6 +339,8 @@ class Organization:
     name: str
     owners: list[str]
     active: bool = True
+    # Members with another role (Manager, Member, Billing Manager): they may read the organization's pages.
+    members: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -604,6 +610,7 @@ class _View:
             (r"/manage/account/publishing/", self.account_publishing),
             (r"/manage/project/(?P<name>[^/]+)/settings/publishing/", self.project_publishing),
             (r"/manage/organization/(?P<name>[^/]+)/publishing/", self.organization_publishing),
+            (r"/manage/organization/(?P<name>[^/]+)/projects/", self.organization_projects),
             (r"/pypi/(?P<name>[^/]+)/json(?P<slash>/?)", self.pypi_json),
             (r"/_/oidc/audience", self.oidc_audience),
             (r"/danger-api/echo", self.api_echo),
@@ -857,13 +864,49 @@ class _View:
         return self.html(t.flash_fragment(flashes))
 
     def manage_projects(self) -> _Response:
+        """Projects with a role of the user's, and those of organizations the user owns (``user_projects``)."""
         self.check_csrf()
         user = self.authorize()
-        names = sorted(
-            (p.name for p in self.wh.projects.values() if self.wh._has_role(p, user)),
-            key=normalize_name,
+        listed = [
+            p
+            for p in self.wh.projects.values()
+            if self.wh._has_role(p, user) or self.wh._can_write(p, user)
+        ]
+        return self.html(t.projects_page(self._snippets(listed, user)))
+
+    def _snippets(self, projects: Iterable[Project], user: User) -> list[t.ProjectSnippet]:
+        """Newest first, as Warehouse sorts them; here, the order they were added in, reversed."""
+        return [
+            t.ProjectSnippet(p.name, self.wh._can_write(p, user), p.has_releases, p.organization or "")
+            for p in reversed(list(projects))
+        ]
+
+    def organization_projects(self, name: str) -> _Response:
+        """``manage.organization.projects``: readable by every member, Manage only where the user may write."""
+        org = self.wh._find_organization(name)
+        if org is None:
+            return self.error(404)
+        view = self.select(lambda: self._render_organization_projects(org), [])
+        if not org.active:
+            return self.inactive_organization()
+        self.check_csrf()
+        self.authorize(lambda user: user.username in org.owners or user.username in org.members)
+        reauth = self.reauth_page(
+            "manage.organization.projects", {"organization_name": name, "traverse": [name]}
         )
-        return self.html(t.projects_page(names))
+        return reauth or view()
+
+    def inactive_organization(self) -> _Response:
+        """``require_active_organization``: back to the organizations list, with one flash."""
+        session = self.ensure_session()
+        if MSG_BILLING_INACTIVE not in session.flashes.get("error", []):
+            self.flash(MSG_BILLING_INACTIVE)
+        return self.redirect("/manage/organizations/")
+
+    def _render_organization_projects(self, org: Organization) -> _Response:
+        user = self.authorize()
+        projects = [p for p in self.wh.projects.values() if p.organization == org.name]
+        return self.html(t.organization_projects_page(org.name, self._snippets(projects, user)))
 
     def manage_organizations(self) -> _Response:
         self.check_csrf()
@@ -1947,10 +1990,7 @@ class _View:
             ],
         )
         if not org.active:
-            session = self.ensure_session()
-            if MSG_BILLING_INACTIVE not in session.flashes.get("error", []):
-                self.flash(MSG_BILLING_INACTIVE)
-            return self.redirect("/manage/organizations/")
+            return self.inactive_organization()
         self.check_csrf()
         self.authorize(lambda user: user.username in org.owners)
         reauth = self.reauth_page(
@@ -2032,12 +2072,27 @@ class _View:
         canonical = normalize_name(project.name)
         if canonical != name:
             return self.redirect(f"/pypi/{canonical}/json{slash}", 301)
+        urls = {"Homepage": project.home_page} if project.home_page else {}
+        urls.update(
+            (label, url)
+            for label, url in project.project_urls.items()
+            if not (label.lower() == "homepage" and url == project.home_page)
+        )
+        roles = [{"role": "Owner", "user": u} for u in sorted(project.owners)]
+        roles += [{"role": "Maintainer", "user": u} for u in sorted(project.maintainers)]
         return self.json(
             {
-                "info": {"name": project.name, "version": "1.0.0"},
+                "info": {
+                    "name": project.name,
+                    "version": "1.0.0",
+                    "project_urls": urls or None,
+                    "home_page": project.home_page,
+                    "download_url": None,
+                },
                 "last_serial": 1,
                 "releases": {"1.0.0": []},
                 "urls": [],
+                "ownership": {"roles": roles, "organization": project.organization},
             }
         )
 
@@ -2433,16 +2488,26 @@ class FakeWarehouse:
         maintainers: Iterable[str] = (),
         has_releases: bool = False,
         organization: str | None = None,
+        project_urls: Mapping[str, str] | None = None,
+        home_page: str | None = None,
     ) -> Project:
-        """``organization``: the owning organization, whose owners may manage the project."""
+        """``organization``: the owning organization, whose owners may manage the project.
+        ``project_urls`` and ``home_page``: the latest release's metadata (only with ``has_releases``)."""
         project = Project(name, list(owners), list(maintainers), has_releases, organization)
+        project.project_urls = dict(project_urls or {})
+        project.home_page = home_page
         self.projects[name] = project
         return project
 
     def add_organization(
-        self, name: str, *, owners: Iterable[str] = (), active: bool = True
+        self,
+        name: str,
+        *,
+        owners: Iterable[str] = (),
+        active: bool = True,
+        members: Iterable[str] = (),
     ) -> Organization:
-        org = Organization(name, list(owners), active)
+        org = Organization(name, list(owners), active, list(members))
         self.organizations[name] = org
         return org
 

@@ -12,6 +12,7 @@ the other way round.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -171,18 +172,100 @@ def simple_page(title: str, heading: str, body: str = "") -> str:
     )
 
 
-def projects_page(names: Sequence[str]) -> str:
-    """``/manage/projects/``: one package snippet per project the user has a role on."""
-    snippets = "".join(
-        f"""        <div class="package-snippet">
-          <h3 class="package-snippet__title">{esc(name)}</h3>
-          <a href="/manage/project/{esc(name)}/settings/publishing/">Publishing</a>
-        </div>
-"""
-        for name in names
+@dataclass(frozen=True)
+class ProjectSnippet:
+    """One project on a projects page: may the user manage it, does it have releases, its organization."""
+
+    name: str
+    manageable: bool
+    has_releases: bool
+    organization: str = ""
+
+
+def _project_snippet(project: ProjectSnippet, manage_path: str) -> str:
+    """``package_snippet`` of ``manage/projects.html``: the name, the organization badge, Manage and View."""
+    normalized = esc(_normalized(project.name))
+    badge = (
+        f"""
+            <a href="/manage/organization/{esc(_normalized(project.organization))}/projects/"
+               class="badge">
+              <i class="fa fa-sitemap" aria-hidden="true"></i>{esc(project.organization)}
+            </a>"""
+        if project.organization
+        else ""
     )
-    body = f'      <div class="package-list">\n{snippets}      </div>\n'
-    return simple_page("Your projects", "Your projects", body)
+    manage = (
+        f"""<a href="/manage/project/{normalized}/{manage_path}/"
+             class="button button--primary"
+             title="Manage this project">Manage</a>"""
+        if project.manageable
+        else """<button class="button button--primary"
+                  disabled
+                  title="You are not an owner of this project">
+            Manage
+          </button>"""
+    )
+    view = (
+        f"""<a href="/project/{normalized}/"
+             class="button"
+             title="View this project's public page">View</a>"""
+        if project.has_releases
+        else """<button class="button"
+                  disabled
+                  title="This project has no releases">View</button>"""
+    )
+    return f"""    <div class="package-snippet">
+    <div class="split-layout split-layout--no-wrap split-layout--wrap-on-tablet">
+      <div>
+        <h3 class="package-snippet__title">
+          {esc(project.name)}{badge}
+        </h3>
+      </div>
+      <div class="package-snippet__buttons">
+          {manage}
+          {view}
+      </div>
+    </div>
+  </div>
+"""
+
+
+def _normalized(name: str) -> str:
+    """PEP 503, as ``project.normalized_name``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def projects_page(projects: Sequence[ProjectSnippet]) -> str:
+    """``/manage/projects/`` (``manage/projects.html``): every project the user has a role on or owns."""
+    snippets = "".join(_project_snippet(p, "releases") for p in projects) or (
+        """    <div class="callout-block no-top-margin">
+      <p>You have not uploaded any projects to PyPI, yet.</p>
+    </div>
+"""
+    )
+    main = f"""  <h1 class="page-title">
+Active Projects    <span class="badge badge--neutral">{len(projects)}</span>
+  </h1>
+  <div class="package-list">
+{snippets}  </div>"""
+    return page("Your projects", main)
+
+
+def organization_projects_page(organization_name: str, projects: Sequence[ProjectSnippet]) -> str:
+    """``/manage/organization/<name>/projects/`` (``manage/organization/projects.html``)."""
+    snippets = "".join(_project_snippet(p, "settings") for p in projects) or (
+        """    <div class="callout-block no-top-margin">
+      <p>There are no projects in your organization, yet.</p>
+    </div>
+"""
+    )
+    main = f"""  <h2>
+    Projects
+    <span class="badge badge--neutral">{len(projects)}</span>
+  </h2>
+  <div class="package-list">
+{snippets}  </div>"""
+    return page(f"Manage '{organization_name}' projects", main)
 
 
 def logout_page(csrf_token: str, username: str, next_value: str) -> str:

@@ -31,6 +31,8 @@ class Checker:
         self.context = context
         self.cwd = context.cwd
         self.findings: list[Finding] = []
+        # The GitHub jobs that upload this publisher's project (None: every job that uploads to the index).
+        self.only_jobs: frozenset[str] | None = None
 
     def add(self, severity: Severity, code: str, message: str, fix: str, where: Where = ("", None)) -> None:
         self.findings.append(Finding(severity, code, message, fix, where[0], where[1]))

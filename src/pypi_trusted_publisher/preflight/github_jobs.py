@@ -144,7 +144,7 @@ def check_jobs(
                 remote_calls.append((str(name), where, uses))
             continue
         uploads = github_uploads(workflow, data, rel)
-        if uploads:
+        if uploads and (checker.only_jobs is None or str(name) in checker.only_jobs):
             direct.append(Job(str(name), rel, jobs.line_of(name), data, tuple(uploads)))
     triggers = _triggers(workflow)
     if not direct:

@@ -18,6 +18,8 @@ and :mod:`.workflows` (YAML with line numbers), and share :mod:`.job_rules`
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from ..context import RepoContext
 from ..indexes import Index, resolve_index
 from ..publishers import GitHubPublisher, GitLabPublisher, Publisher
@@ -49,11 +51,17 @@ def check_publisher(
     project: str = "",
     pending: bool = False,
     context: RepoContext | None = None,
+    jobs: Collection[str] | None = None,
 ) -> Report:
-    """Check one publisher against the checkout; never raises for bad or missing files."""
+    """Check one publisher against the checkout; never raises for bad or missing files.
+
+    ``jobs`` names the workflow jobs that publish this project when others in the same
+    workflow publish other projects (a monorepo): only those are held to its environment.
+    """
     index = index or resolve_index("pypi")
     context = context or RepoContext()
     checker = Checker(index, context)
+    checker.only_jobs = frozenset(jobs) if jobs is not None else None
     if isinstance(publisher, GitHubPublisher):
         repository.check_github(checker, publisher)
         github_jobs.check(checker, publisher)

@@ -1,0 +1,129 @@
+"""``pypi-trusted-publisher plan``: every project of an account or organization, and the batch file to register them.
+
+Bad input (an index, a checkouts folder, GITHUB_API_URL, where to write) is refused
+before any network call. A plan is always written once the projects page was read,
+whatever failed for single projects; each of those says why in its verdict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from ..errors import RegistrationFailed, UsageError
+
+if TYPE_CHECKING:
+    from .sources import Checkouts
+
+EXIT_OK = 0
+
+
+def add_parser(commands: argparse._SubParsersAction, access: object) -> None:
+    """The ``plan`` command; ``access`` adds the shared login options."""
+    plan = commands.add_parser(
+        "plan",
+        help="find every project of your account, and plan (and write the batch file for) its trusted publishers",
+    )
+    plan.add_argument("--index", default="pypi", help="pypi (default), testpypi, or an https:// URL")
+    plan.add_argument(
+        "--organization", default="", help="plan an organization's projects instead of your account's"
+    )
+    plan.add_argument(
+        "--output", default="plan.toml", metavar="FILE", help="the batch file to write (default: plan.toml)"
+    )
+    plan.add_argument(
+        "--checkouts", metavar="DIR",
+        help="a folder of git clones, read instead of GitHub's API (a folder named like the repository, or any "
+        "clone whose origin is it)",
+    )
+    access(plan, methods=False)  # type: ignore[operator]
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    from ..cli import _remote_failure, _usage_failure
+
+    try:
+        return _plan(args, out)
+    except UsageError as exc:
+        return _usage_failure(exc, args.json, out)
+    except RegistrationFailed as exc:
+        return _remote_failure(exc, args.json, out)
+
+
+def register_command(output: Path, index_url: str) -> str:
+    """The ``add`` command that registers a written plan, resumably."""
+    import shlex
+
+    index = [] if index_url == "https://pypi.org" else ["--index", index_url]
+    return shlex.join(["pypi-trusted-publisher", "add", "--config", str(output), *index, "--resume"])
+
+
+def _plan(args: argparse.Namespace, out: TextIO) -> int:
+    import sys
+    import tempfile
+
+    from ..cli import _engine_kwargs, _interactive, credentials_from
+    from ..engine import engine
+    from ..indexes import resolve_index
+    from ..web.http import Http
+    from .batch_file import render_batch
+    from .github_api import GitHubApi, api_token, api_url
+    from .planner import Planner
+    from .report import render_json, render_text
+    from .sources import SourceReader
+    from .state import state_path
+
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds", field="timeout")
+    index = resolve_index(args.index)
+    checkouts = _checkouts(args.checkouts)
+    output = _output(args.output)
+    env = dict(os.environ)
+    base_url, token = api_url(env), api_token(env)
+    credentials = credentials_from(args, env, _interactive())
+    if credentials.passkey is not None:
+        credentials.passkey.check_index(index.url)
+    metadata = Http(index, timeout=args.timeout)
+    api = GitHubApi(base_url, token, timeout=args.timeout)
+    try:
+        with engine(index, credentials, **_engine_kwargs(args)) as eng, tempfile.TemporaryDirectory() as workdir:
+            reader = SourceReader(api, Path(workdir), checkouts)
+            plan = Planner(eng, metadata, reader, organization=args.organization.strip()).run()
+    finally:
+        metadata.close()
+        api.close()
+    command = register_command(output, index.url)
+    output.write_text(render_batch(plan, command, time.time()), encoding="utf-8")
+    stale = state_path(output)
+    if stale.exists():
+        stale.unlink()  # the new plan already knows what the last one registered
+        print(f"Removed {stale}: it tracked the previous plan in {output}.", file=sys.stderr)
+    if args.json:
+        print(json.dumps(render_json(plan, str(output), command), ensure_ascii=False, separators=(",", ":")), file=out)
+    else:
+        print(render_text(plan, str(output), command), file=out)
+    return EXIT_OK
+
+
+def _checkouts(value: str | None) -> Checkouts | None:
+    from .sources import Checkouts
+
+    if value is None:
+        return None
+    root = Path(value).expanduser()
+    if not root.is_dir():
+        raise UsageError(f"--checkouts {value}: not a folder", field="checkouts")
+    return Checkouts(root)
+
+
+def _output(value: str) -> Path:
+    path = Path(value).expanduser()
+    if path.is_dir():
+        raise UsageError(f"--output {value} is a folder; name the file to write", field="output")
+    if not path.parent.is_dir():
+        raise UsageError(f"--output {value}: the folder {path.parent} does not exist", field="output")
+    return path

@@ -1,0 +1,161 @@
+"""``add --config FILE --resume``: a batch file registered over as many runs as PyPI's daily limit needs.
+
+Each run skips what earlier runs registered, registers the rest until PyPI answers
+429 (or a login problem makes every further attempt fail the same way), then stops
+posting, records the progress next to the batch file and says how many are left
+and when the limit allows more. The progress is saved after every registration, so
+an interrupted run loses nothing either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from ..batch import DAILY_REGISTRATIONS, check_plan
+from ..errors import RegistrationFailed, UsageError
+from ..models import Registration, Result
+from .github_api import clock_time
+from .state import DONE, FAILED, LEFT, Progress, iso
+
+# Reasons that every further attempt in this run would meet too: stop instead of trying them all.
+STOPS_THE_RUN = frozenset(
+    {
+        "rate-limited",
+        "locked-out",
+        "new-ip",
+        "wrong-password",
+        "unknown-user",
+        "username-is-email",
+        "password-breached",
+        "login-failed",
+        "totp-invalid",
+        "missing-totp",
+        "bad-totp-secret",
+        "missing-credentials",
+        "two-factor-expired",
+        "passkey-refused",
+        "no-2fa",
+        "unverified-email",
+        "logged-out",
+    }
+)
+
+
+def run_resumable(args: argparse.Namespace, out: TextIO, *, clock: Callable[[], float] = time.time) -> int:
+    from ..cli import _remote_failure, _resolve_all, _usage_failure
+
+    try:
+        if not args.config:
+            raise UsageError("--resume goes with --config FILE: the progress is kept next to that file")
+        if args.dry_run:
+            raise UsageError("--resume registers and records what it did; it cannot go with --dry-run")
+        registrations, notes = _resolve_all(args)
+        indexes = sorted({r.index.url for r in registrations})
+        if len(indexes) != 1:
+            raise UsageError("--resume works on one index at a time: pass one --index")
+        check_plan(registrations, resumable=True)
+        progress = Progress.load(Path(args.config), indexes[0], registrations)
+    except UsageError as exc:
+        return _usage_failure(exc, args.json, out)
+    for note in notes:
+        print(note, file=sys.stderr)
+    todo = progress.todo()
+    done_before = len(registrations) - len(todo)
+    if done_before:
+        print(f"{done_before} of {len(registrations)} done in earlier runs ({progress.path}).", file=sys.stderr)
+    if todo and progress.not_before is not None and clock() < progress.not_before:
+        print(f"PyPI's limit allows more registrations after {clock_time(progress.not_before)}; nothing was tried "
+              "now (a login would be spent for nothing).", file=sys.stderr)
+        return _finish(args, out, progress, [], clock)
+    if len(todo) > DAILY_REGISTRATIONS:
+        runs = math.ceil(len(todo) / DAILY_REGISTRATIONS)
+        print(f"{len(todo)} registrations left: PyPI allows {DAILY_REGISTRATIONS} a day per account and per IP, so "
+              f"this will take {runs} runs, a day apart; each continues where the last stopped.", file=sys.stderr)
+    try:
+        results = _register(args, progress, todo, clock)
+    except RegistrationFailed as exc:
+        return _remote_failure(exc, args.json, out)
+    return _finish(args, out, progress, results, clock)
+
+
+def _register(
+    args: argparse.Namespace, progress: Progress, todo: list[Registration], clock: Callable[[], float]
+) -> list[Result]:
+    """Register in order until the limit (or a login problem) stops the run; save after each one."""
+    from ..cli import _engine_kwargs, _interactive, check_passkey, credentials_from
+    from ..engine import engine
+
+    if not todo:
+        return []
+    credentials = credentials_from(args, dict(os.environ), _interactive())
+    check_passkey(credentials, todo)
+    results: list[Result] = []
+    try:
+        with engine(todo[0].index, credentials, method=args.method, **_engine_kwargs(args)) as eng:
+            eng.check_pending_room(todo)
+            for registration in todo:
+                result = eng.register(registration)
+                results.append(result)
+                stops = result.reason in STOPS_THE_RUN
+                status = DONE if result.status.ok else LEFT if stops else FAILED
+                progress.record(registration, result, status, clock())
+                if result.reason == "rate-limited":
+                    wait = result.retry_after
+                    progress.not_before = clock() + wait if wait is not None else None
+                progress.save(clock())
+                if stops:
+                    break
+    except KeyboardInterrupt:
+        progress.save(clock())
+        left = progress.counts()[LEFT] + progress.counts()[FAILED]
+        print(f"interrupted: {left} left, recorded in {progress.path}; run the same command to continue.",
+              file=sys.stderr)
+        raise
+    return results
+
+
+def _finish(
+    args: argparse.Namespace, out: TextIO, progress: Progress, results: list[Result], clock: Callable[[], float]
+) -> int:
+    from ..render import json_line, summary_table, text
+
+    counts = progress.counts()
+    left = counts[LEFT] + counts[FAILED]
+    after = progress.not_before if progress.not_before is not None and progress.not_before > clock() else None
+    if args.json:
+        for result in results:
+            print(json_line(result), file=out)
+        summary = {
+            "status": "complete" if not left else "incomplete",
+            "plan": args.config,
+            "state": str(progress.path),
+            **counts,
+            "not_before": iso(after) if after is not None else None,
+        }
+        print(json.dumps(summary, separators=(",", ":")), file=out)
+    else:
+        if results:
+            print("\n\n".join(text(r) for r in results), file=out)
+            print("\n" + summary_table(results), file=out)
+        print(_progress_line(progress, counts, after), file=out)
+    return 0 if not left else 1
+
+
+def _progress_line(progress: Progress, counts: dict[str, int], after: float | None) -> str:
+    total = sum(counts.values())
+    line = f"{counts[DONE]} of {total} done, {counts[FAILED]} failed, {counts[LEFT]} left."
+    if not counts[FAILED] and not counts[LEFT]:
+        return line + f" Every publisher of {progress.path.name.removesuffix('.state.json')} is registered."
+    if after is not None:
+        line += f" PyPI's limit allows more after {clock_time(after)}; run the same command again then."
+    else:
+        line += " Run the same command again to continue."
+    return line + f" Progress: {progress.path}."
