@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from .indexes import Index
-from .passkey import Passkey
 from .publishers import Publisher, to_dict
 from .secret import Secret
 from .validation import normalize
+
+if TYPE_CHECKING:
+    from .passkey import Passkey
 
 
 class Status(StrEnum):
