@@ -22,8 +22,11 @@ SCRIPT = Path(sys.executable).with_name("pypi-trusted-publisher")
 GH = ["--owner", "octo-org", "--repo", "my-pkg", "--workflow", "release.yml", "--environment", "pypi"]
 
 
-def run(wh: FakeWarehouse | None, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
-    """Run the CLI with --json; return (exit code, parsed JSON lines, stderr)."""
+def run(
+    wh: FakeWarehouse | None, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+    as_json: bool = True,
+):
+    """Run the CLI with --json; return (exit code, parsed JSON lines, stderr), or stdout's text without --json."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PYPI_", "GITHUB_"))}
     base.update(
         {"PYPI_USERNAME": DEFAULT_USERNAME, "PYPI_PASSWORD": DEFAULT_PASSWORD, "PYPI_TOTP_SECRET": DEFAULT_TOTP_SECRET}
@@ -33,9 +36,11 @@ def run(wh: FakeWarehouse | None, *args: str, env: dict[str, str] | None = None,
                "pypi_trusted_publisher"])]
     index = ["--index", wh.url] if wh is not None else []
     proc = subprocess.run(
-        [*command, *args, *index, "--json", "--timeout", "5"],
+        [*command, *args, *index, *(["--json"] if as_json else []), "--timeout", "5"],
         env=base, cwd=cwd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
     )
+    if not as_json:
+        return proc.returncode, proc.stdout, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     return proc.returncode, lines, proc.stderr
 
@@ -338,6 +343,14 @@ def test_list_and_remove(wh):
     code, [result], _ = run(wh, "remove", "--project", "my-pkg", "--yes", *GH)
     assert code == 0 and result["status"] == "removed"
     assert [p.publisher.kind for p in wh.projects["my-pkg"].publishers] == ["google"]
+
+
+def test_remove_in_text_mode(wh):
+    wh.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"))
+    code, out, err = run(wh, "remove", "--project", "my-pkg", "--yes", *GH, as_json=False)
+    assert code == 0, err
+    assert out.startswith("✓ removed: Removed the publisher") and "internal error" not in err
+    assert wh.projects["my-pkg"].publishers == []
 
 
 def test_remove_missing_is_non_destructive(wh):

@@ -18,7 +18,9 @@ SYMBOL = {
     Status.DRY_RUN: "• dry run",
     Status.NEEDS_CONFIRMATION: "! needs confirmation",
     Status.FAILED: "✗ failed",
+    Status.REMOVED: "✓ removed",
 }
+DONE = (Status.REGISTERED, Status.EXISTS, Status.REMOVED)
 
 
 def defaults(chosen: list[Default]) -> str:
@@ -41,7 +43,7 @@ def publisher_lines(result: Result) -> list[str]:
 
 def text(result: Result) -> str:
     lines = [f"{SYMBOL[result.status]}: {result.message}", *publisher_lines(result)]
-    if result.status in (Status.REGISTERED, Status.EXISTS):
+    if result.status in DONE:
         lines.append(f"  manage    {result.manage_url}")
     else:
         if result.reason:

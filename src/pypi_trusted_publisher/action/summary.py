@@ -19,6 +19,7 @@ HEADLINE = {
     Status.DRY_RUN: "🔍 dry run",
     Status.NEEDS_CONFIRMATION: "⚠️ needs confirmation",
     Status.FAILED: "❌ failed",
+    Status.REMOVED: "✅ removed",
 }
 PUBLISH_ACTION = "pypa/gh-action-pypi-publish"
 USING_A_PUBLISHER = "https://docs.pypi.org/trusted-publishers/using-a-publisher/"
@@ -47,7 +48,7 @@ def _table(result: Result) -> list[str]:
     for name, value in reg.publisher.form_fields().items():
         rows.append((name, f"`{cell(value)}`" if value else "(any)"))
     rows.append(("Method", METHODS.get(result.method, result.method)))
-    if result.status in (Status.REGISTERED, Status.EXISTS):
+    if result.status in (Status.REGISTERED, Status.EXISTS, Status.REMOVED):
         rows.append(("Manage", result.manage_url))
     return ["| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
 
@@ -139,7 +140,9 @@ def _failure(result: Result) -> list[str]:
 def result_markdown(result: Result, *, notes: Sequence[str] = (), check: str = "") -> str:
     """The summary for an ``add`` run (any status)."""
     lines = [f"## PyPI trusted publisher: {HEADLINE[result.status]}", "", result.message, "", *_table(result), ""]
-    if result.status.ok:
+    if result.status is Status.REMOVED:
+        pass  # nothing follows a removal
+    elif result.status.ok:
         lines += _next_steps(result)
     else:
         lines += _failure(result)

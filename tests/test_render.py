@@ -1,0 +1,46 @@
+"""Every result renders in every output mode: text, JSON and the action's job summary."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pypi_trusted_publisher import render
+from pypi_trusted_publisher.action import summary
+from pypi_trusted_publisher.indexes import resolve_index
+from pypi_trusted_publisher.models import Registration, Result, Status, Target
+from pypi_trusted_publisher.publishers import GitHubPublisher
+
+REGISTRATION = Registration(
+    resolve_index("pypi"), "My_Pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"), Target.AUTO
+)
+
+
+def result(status: Status, pending: bool | None = False, **kwargs: object) -> Result:
+    return Result(
+        status=status,
+        registration=REGISTRATION,
+        pending=pending,
+        message="What happened.",
+        manage_url="https://pypi.org/manage/project/my-pkg/settings/publishing/",
+        manual_url="https://pypi.org/manage/project/my-pkg/settings/publishing/?provider=github",
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_every_status_renders_everywhere(status: Status) -> None:
+    done = result(status)
+    assert render.text(done).startswith(f"{render.SYMBOL[status]}: What happened.")
+    assert json.loads(render.json_line(done))["status"] == status.value
+    assert "What happened." in summary.result_markdown(done)
+    assert status.value in summary.batch_markdown([done, done])
+    assert status.value in render.summary_table([done, done])
+
+
+def test_a_removal_shows_where_it_was_managed_not_how_to_add() -> None:
+    text = render.text(result(Status.REMOVED))
+    assert "manage    https://pypi.org/manage/project/my-pkg/settings/publishing/" in text
+    assert "manual" not in text and "Add" not in text
+    assert "Next steps" not in summary.result_markdown(result(Status.REMOVED))
