@@ -248,6 +248,16 @@ def test_timeout_returns_none_and_closes_the_issue(github: FakeGitHub) -> None:
     assert p.notes
 
 
+def test_one_minute_is_not_minutes(github: FakeGitHub) -> None:
+    log = Log()
+    p = provider(github, log, timeout=60.0)
+    now = [0.0]
+    p.clock, p.sleep = (lambda: now[0]), (lambda seconds: now.__setitem__(0, now[0] + seconds))
+    assert p.confirm_link(REQUEST) is None
+    assert "Waiting up to 1 minute for" in log.lines[0]
+    assert "within 1 minute;" in github.issue_comments(REPO, 1)[-1].body and "1 minute." in p.notes[0]
+
+
 def test_named_issue_gets_a_comment_and_stays_open(github: FakeGitHub) -> None:
     github.add_token("setup", repos={REPO})
     api = GitHubApi(github.url, "setup")

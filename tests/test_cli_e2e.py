@@ -275,12 +275,15 @@ def test_stdlib_name_refused_after_auto_finds_no_project(wh):
 def test_unknown_github_owner(wh):
     result = failure(wh, "--project", "my-pkg", "--owner", "nosuch-owner", *GH[2:])
     assert result["reason"] == "unknown-owner" and "Unknown GitHub user or organization." in result["message"]
+    assert ".." not in result["message"]
 
 
 def test_registration_rate_limit(wh):
     wh.registration_limit = 0
     result = failure(wh, "--project", "my-pkg", *GH)
     assert result["reason"] == "rate-limited" and result["retry_after"] == wh.registration_retry_after
+    wh.registration_retry_after = 1
+    assert "Try again in 1 second." in failure(wh, "--project", "my-pkg", *GH)["message"]
 
 
 def test_provider_disabled_detected_without_post(wh):
@@ -358,6 +361,20 @@ def test_remove_missing_is_non_destructive(wh):
     code, [result], _ = run(wh, "remove", "--project", "my-pkg", "--yes", *GH)
     assert code == 1 and result["reason"] == "not-found"
     assert len(wh.projects["my-pkg"].publishers) == 1 and posts(wh) == 0
+
+
+def test_failed_remove_says_how_to_remove_by_hand(wh):
+    code, out, _ = run(wh, "remove", "--pending", "--project", "brand-new", "--yes", *GH, as_json=False)
+    assert code == 1 and "reason    not-found" in out
+    assert "Add" not in out and f"manual    {wh.url}/manage/account/publishing/" in out
+
+
+@pytest.mark.parametrize("command", ["remove", "check"])
+def test_help_is_written_for_each_command(command):
+    proc = subprocess.run([sys.executable, "-m", "pypi_trusted_publisher", command, "--help"],
+                          capture_output=True, text=True, check=True)
+    assert "register a pending publisher" not in proc.stdout
+    assert ("repeat" not in proc.stdout) if command == "remove" else ("repeat" in proc.stdout)
 
 
 def test_remove_needs_yes_without_terminal(wh):

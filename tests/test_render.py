@@ -44,3 +44,14 @@ def test_a_removal_shows_where_it_was_managed_not_how_to_add() -> None:
     assert "manage    https://pypi.org/manage/project/my-pkg/settings/publishing/" in text
     assert "manual" not in text and "Add" not in text
     assert "Next steps" not in summary.result_markdown(result(Status.REMOVED))
+
+
+def test_listings_count_in_the_singular() -> None:
+    from pypi_trusted_publisher.models import Place
+    from pypi_trusted_publisher.web.pages import Row
+
+    place = Place(resolve_index("pypi"), "my-pkg", Target.PROJECT)
+    row = Row("1", REGISTRATION.publisher, "my-pkg")
+    assert render.rows_table(place, False, [row]).startswith("1 publisher of 'my-pkg' on pypi.org:")
+    assert render.rows_table(place, True, [row]).startswith("1 pending publisher on pypi.org:")
+    assert render.rows_table(place, True, [row, row]).startswith("2 pending publishers on pypi.org:")

@@ -25,29 +25,42 @@ if TYPE_CHECKING:
     from .preflight import Report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# What --pending, --existing and --organization mean to each command that takes a publisher.
+TARGET_HELP = {
+    "add": (
+        "register a pending publisher for a project that does not exist yet",
+        "register on an existing project (you must be an Owner)",
+        "PyPI organization that will own the new project (pending publisher on its page)",
+    ),
+    "check": (
+        "check it as a pending publisher (its name must be the one the build uploads)",
+        "check it as a publisher of an existing project",
+        "PyPI organization of the pending publisher (with --listed: list that organization's)",
+    ),
+    "remove": (
+        "the publisher is a pending one (your account's publishing page)",
+        "the publisher is on the existing project's publishing page",
+        "the organization whose pending publisher it is",
+    ),
+}
 
 
-def _add_publisher_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_publisher_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    pending_help, existing_help, organization_help = TARGET_HELP[command]
+    several = "; repeat for several" if command != "remove" else ""
     where = parser.add_argument_group("where")
+    where.add_argument("--index", action="append", help=f"pypi (default), testpypi, or an https:// URL{several}")
     where.add_argument(
-        "--index", action="append", help="pypi (default), testpypi, or an https:// URL; repeat for several"
-    )
-    where.add_argument(
-        "--project", action="append", help="project name (default: [project].name in pyproject.toml); repeatable"
+        "--project", action="append", help=f"project name (default: [project].name in pyproject.toml){several}"
     )
     target = where.add_mutually_exclusive_group()
     target.add_argument(
-        "--pending", dest="target", action="store_const", const=Target.PENDING,
-        help="register a pending publisher for a project that does not exist yet",
+        "--pending", dest="target", action="store_const", const=Target.PENDING, help=pending_help
     )
     target.add_argument(
-        "--existing", dest="target", action="store_const", const=Target.PROJECT,
-        help="register on an existing project (you must be an Owner)",
+        "--existing", dest="target", action="store_const", const=Target.PROJECT, help=existing_help
     )
-    where.add_argument(
-        "--organization", default="",
-        help="PyPI organization that will own the new project (pending publisher on its page)",
-    )
+    where.add_argument("--organization", default="", help=organization_help)
     kind = parser.add_argument_group("publisher")
     kind.add_argument(
         "--provider", default="github", choices=("github", "gitlab", "google", "activestate"),
@@ -93,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add = commands.add_parser("add", help="register a trusted publisher")
-    _add_publisher_arguments(add)
+    _add_publisher_arguments(add, "add")
     add.add_argument(
         "--config", help="TOML file with [defaults] and [[publisher]] tables: many registrations, one login"
     )
@@ -104,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_access_arguments(add, methods=True)
 
     check = commands.add_parser("check", help="compare a publisher with the release workflow in this checkout")
-    _add_publisher_arguments(check)
+    _add_publisher_arguments(check, "check")
     check.add_argument(
         "--listed", action="store_true", help="check the publishers listed on the index for the project (logs in)"
     )
@@ -122,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_access_arguments(listing, methods=False)
 
     remove = commands.add_parser("remove", help="remove one publisher, chosen by its fields")
-    _add_publisher_arguments(remove)
+    _add_publisher_arguments(remove, "remove")
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _add_access_arguments(remove, methods=False)
     return parser
@@ -373,7 +386,8 @@ def run_remove(args: argparse.Namespace, out: TextIO) -> int:
     if not args.yes:
         from .engine import plan
 
-        print("About to remove:\n" + "\n".join(publisher_lines(plan(registration))[1:]), file=sys.stderr)
+        print("About to remove:\n" + "\n".join(publisher_lines(plan(registration), method=False)[1:]),
+              file=sys.stderr)
         if input("Remove this publisher? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Nothing removed.", file=sys.stderr)
             return EXIT_FAILED

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from . import links
@@ -20,6 +21,7 @@ from .confirm import ConfirmationProvider, NoConfirmation
 from .errors import RegistrationFailed
 from .indexes import Index
 from .models import Credentials, Place, Registration, Result, Status, Target
+from .wording import sentences
 
 if TYPE_CHECKING:
     import httpx
@@ -164,7 +166,12 @@ class Engine:
 
     def remove(self, registration: Registration) -> Result:
         """Remove a publisher (web session only), verified by the listing."""
-        return self._guard(registration, "web", lambda: self._via_web(registration, self.web.remove))
+        result = self._guard(registration, "web", lambda: self._via_web(registration, self.web.remove))
+        if result is None or result.status.ok:
+            return result  # type: ignore[return-value]
+        # By hand, a publisher is removed where it is managed, not where one is added.
+        steps = links.removal_steps(registration, result.pending)
+        return replace(result, manual_url=result.manage_url, manual_steps=steps)
 
     def listing(self, place: Place) -> tuple[bool, list[Row]]:
         """Publishers of a project, or the pending ones; raises RegistrationFailed."""
@@ -234,8 +241,11 @@ class Engine:
             registration,
             Status.FAILED,
             pending,
-            f"{why}; PyPI has no live API for registering publishers, so nothing was registered. "
-            "Open the manual link below (it is prefilled where PyPI allows) and press Add.",
+            sentences(
+                why,
+                "PyPI has no live API for registering publishers, so nothing was registered",
+                "Open the manual link below (it is prefilled where PyPI allows) and press Add",
+            ),
             reason="no-credentials" if not notes else "api-not-served",
             method="link",
         )

@@ -45,6 +45,14 @@ def manual_steps(registration: Registration, pending: bool) -> tuple[str, ...]:
     return tuple(steps)
 
 
+def removal_steps(registration: Registration, pending: bool) -> tuple[str, ...]:
+    """How to remove a publisher by hand."""
+    return (
+        f"Open {manage_url(registration, pending)}, find the {registration.publisher.title} publisher in the "
+        "list and press 'Remove'.",
+    )
+
+
 def manage_url(registration: Registration, pending: bool) -> str:
     return pending_page(registration) if pending else project_page(registration)
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from .inputs import Default
 from .models import Place, Result, Status
 from .publishers import to_dict
+from .wording import plural
 
 if TYPE_CHECKING:
     from .web.pages import Row
@@ -28,14 +29,14 @@ def defaults(chosen: list[Default]) -> str:
     return "\n".join(f"  {d.field} = {d.value} (from {d.source})" for d in chosen)
 
 
-def publisher_lines(result: Result) -> list[str]:
+def publisher_lines(result: Result, *, method: bool = True) -> list[str]:
     reg = result.registration
     lines = [f"  index     {reg.index.url}"]
     label = "pending project" if result.pending else "project"
     lines.append(f"  {label:<9} {reg.normalized_project}")
     if reg.organization:
         lines.append(f"  org       {reg.organization}")
-    lines.append(f"  publisher {reg.publisher.title}  (via {result.method})")
+    lines.append(f"  publisher {reg.publisher.title}" + (f"  (via {result.method})" if method else ""))
     for name, value in reg.publisher.form_fields().items():
         lines.append(f"    {name:<17} {value or '(any)'}")
     return lines
@@ -77,12 +78,11 @@ def _details(row: Row) -> str:
 
 
 def rows_table(place: Place, pending: bool, rows: list[Row]) -> str:
-    where = f"pending publishers on {place.index.host}" if pending else (
-        f"publishers of {place.normalized_project!r} on {place.index.host}"
-    )
+    what = "pending publisher" if pending else "publisher"
+    where = f"on {place.index.host}" if pending else f"of {place.normalized_project!r} on {place.index.host}"
     if not rows:
-        return f"No {where}."
-    lines = [f"{len(rows)} {where}:"]
+        return f"No {what}s {where}."
+    lines = [f"{plural(len(rows), what)} {where}:"]
     for row in rows:
         name = f"{row.project_name}  " if pending else ""
         lines.append(f"  {name}{row.publisher.title:<11} {_details(row)}  [id {row.publisher_id}]")

@@ -27,6 +27,7 @@ from ..confirm import CONFIRM_PATH, ConfirmationRequest, check_confirm_link
 from ..errors import RegistrationFailed
 from ..models import Result
 from ..secret import Secret
+from ..wording import plural
 from .github import GitHubApi, GitHubError
 
 URL_RE = re.compile(r"https?://[^\s<>\"'`()\[\]{}|\\^]+")
@@ -150,8 +151,8 @@ class IssueConfirmation:
         if self.public and not self.settings.allow_public:
             raise RegistrationFailed("confirmation-public-repository", refusal_text(repo))
         since, after = self._open(request)
-        minutes = self.settings.timeout / 60
-        self.log(f"Waiting up to {minutes:g} minutes for the confirmation link in {self.issue_url}")
+        minutes = plural(self.settings.timeout / 60, "minute")
+        self.log(f"Waiting up to {minutes} for the confirmation link in {self.issue_url}")
         deadline = self.clock() + self.settings.timeout
         while True:
             link = self._poll(request, since, after)
@@ -162,12 +163,12 @@ class IssueConfirmation:
                 break
             self.sleep(min(self.settings.poll_interval, left))
         self._say(
-            f"No usable confirmation link arrived within {minutes:g} minutes; this run stopped waiting "
+            f"No usable confirmation link arrived within {minutes}; this run stopped waiting "
             "and reports `needs-confirmation`. Run the workflow again, or run `pypi-trusted-publisher add` "
             "on your own machine."
         )
         self._close(completed=False)
-        self.notes.append(f"No confirmation link arrived in {self.issue_url} within {minutes:g} minutes.")
+        self.notes.append(f"No confirmation link arrived in {self.issue_url} within {minutes}.")
         return None
 
     def _is_private(self) -> bool:

@@ -17,6 +17,7 @@ from ..errors import RegistrationFailed, UsageError
 from ..models import Place, Registration, Target
 from ..publishers import Publisher, same_publisher
 from ..validation import validate_project_name, validate_publisher
+from ..wording import plural, sentences
 from .http import retry_after_seconds
 from .pages import Page, Row
 from .session import WebSession
@@ -237,7 +238,7 @@ class WebRegistrar:
             raise RegistrationFailed(
                 "rate-limited",
                 "There have been too many attempted trusted publisher registrations (100 a day per "
-                "account and per IP)." + (f" Try again in {wait} seconds." if wait else " Try again later."),
+                "account and per IP)." + (f" Try again in {plural(wait, 'second')}." if wait else " Try again later."),
                 retry_after=wait,
             )
         if status == 404:
@@ -277,19 +278,19 @@ class WebRegistrar:
             if "is already registered with" in flash:
                 # It appeared between our read and our POST: the same publisher, so "exists".
                 return Outcome("exists", pending, flash)
+        refused = "PyPI refused: " + sentences(*dict.fromkeys(errors))
         joined_errors = " ".join(errors).lower()
         for needle, reason, advice in FIELD_REASONS:
             if needle in joined_errors:
-                message = "; ".join(errors)
                 if reason == "project-exists-owner":
-                    message += " Run again with --existing (or without --pending)."
-                raise RegistrationFailed(reason, f"PyPI refused: {message}. {advice}")
+                    advice += " Run again with --existing (or without --pending)."
+                raise RegistrationFailed(reason, sentences(refused, advice))
         joined = " ".join(texts).lower()
         for needle, reason, advice in FLASH_REASONS:
             if needle in joined:
-                raise RegistrationFailed(reason, f"PyPI refused: {' '.join(texts)} {advice}")
+                raise RegistrationFailed(reason, sentences("PyPI refused: " + sentences(*texts), advice))
         if errors:
-            raise RegistrationFailed("validation-rejected", f"PyPI refused: {'; '.join(errors)}")
+            raise RegistrationFailed("validation-rejected", refused)
         detail = " ".join(texts) or "no message"
         raise RegistrationFailed(
             "unexpected-page", f"PyPI did not register the publisher ({detail}); Warehouse may have changed."
@@ -308,7 +309,7 @@ def pending_room(rows: list[Row], planned: list[Registration]) -> None:
         have = ", ".join(repr(row.project_name) for row in rows) or "none"
         raise RegistrationFailed(
             "pending-limit",
-            f"The plan adds {len(new)} pending publishers, you have {len(rows)} ({have}), and PyPI allows "
+            f"The plan adds {plural(len(new), 'pending publisher')}, you have {len(rows)} ({have}), and PyPI allows "
             f"{PENDING_LIMIT} per account; nothing was registered. Remove some, or use an organization.",
         )
 
