@@ -261,6 +261,8 @@ def test_fail_on_error_false_succeeds_but_reports(
         ({"provider": "bitbucket"}, "provider"),
         ({"dry_run": "yes"}, "dry-run"),
         ({"timeout": "0"}, "timeout"),
+        ({"timeout": "nan"}, "timeout"),
+        ({"timeout": "inf"}, "timeout"),
         ({"target": "maybe"}, "target"),
         ({"confirmation_repository": "not a repo"}, "confirmation-repository"),
         ({"workflow": ".github/workflows/release.yml"}, "workflow"),

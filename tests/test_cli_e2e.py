@@ -24,7 +24,7 @@ GH = ["--owner", "octo-org", "--repo", "my-pkg", "--workflow", "release.yml", "-
 
 def run(
     wh: FakeWarehouse | None, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-    as_json: bool = True,
+    as_json: bool = True, timeout: str = "5",
 ):
     """Run the CLI with --json; return (exit code, parsed JSON lines, stderr), or stdout's text without --json."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PYPI_", "GITHUB_"))}
@@ -36,7 +36,7 @@ def run(
                "pypi_trusted_publisher"])]
     index = ["--index", wh.url] if wh is not None else []
     proc = subprocess.run(
-        [*command, *args, *index, *(["--json"] if as_json else []), "--timeout", "5"],
+        [*command, *args, *index, *(["--json"] if as_json else []), "--timeout", timeout],
         env=base, cwd=cwd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
     )
     if not as_json:
@@ -167,6 +167,17 @@ def test_bad_input_exits_2_before_any_request(wh):
     assert code == 2 and result["reason"] == "invalid-input" and result["field"] == "workflow"
     assert "Workflow filename must be a filename only, without directories" in err
     assert "Traceback" not in err and wh.requests == []
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "0", "0.5", "301", "abc"])
+@pytest.mark.parametrize("command", [["add", "--project", "my-pkg", *GH], ["list", "--project", "my-pkg"],
+                                     ["check", "--listed", "--project", "my-pkg"],
+                                     ["remove", "--yes", "--project", "my-pkg", *GH]])
+def test_timeout_outside_1_to_300_is_refused_before_any_request(wh, command, value):
+    code, [result], err = run(wh, *command, timeout=value)
+    assert code == 2 and result["reason"] == "invalid-input" and result["field"] == "timeout"
+    assert result["message"] == f"--timeout must be a number from 1 to 300, got {value!r}"
+    assert "internal error" not in err and wh.requests == []
 
 
 def test_plain_http_index_refused():

@@ -92,7 +92,7 @@ def _add_access_arguments(parser: argparse.ArgumentParser, *, methods: bool) -> 
             "--method", default="auto", choices=("auto", "api", "web", "link"),
             help="transport: token API, web login, or only print the manual link (default: auto)",
         )
-    access.add_argument("--timeout", type=float, default=15.0, help="seconds per request (default: 15)")
+    access.add_argument("--timeout", default="15", help="seconds per request, 1 to 300 (default: 15)")
     parser.add_argument("--json", action="store_true", help="print JSON (one line per result)")
 
 
@@ -234,8 +234,6 @@ def _resolve_all(args: argparse.Namespace) -> tuple[list[Registration], list[str
     from .inputs import resolve
     from .render import defaults
 
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds", field="timeout")
     registrations, notes = [], []
     for options in plan_options(args):
         resolved = resolve(options)
@@ -347,8 +345,6 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
     from .render import rows_json, rows_table
 
     try:
-        if args.timeout <= 0:
-            raise UsageError("--timeout must be a positive number of seconds", field="timeout")
         index = resolve_index(args.index)
         project = "" if (args.pending or args.organization) else (args.project or RepoContext().pyproject_name())
         if not (project or args.pending or args.organization):
@@ -402,6 +398,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     commands = {"add": run_add, "list": run_list, "remove": run_remove, "check": run_check}
+    try:
+        from .validation import TIMEOUT_LIMITS, number_in_range
+
+        args.timeout = number_in_range("--timeout", args.timeout, *TIMEOUT_LIMITS, field="timeout")
+    except UsageError as exc:
+        return _usage_failure(exc, args.json, sys.stdout)
     try:
         return commands[args.command](args, sys.stdout)
     except KeyboardInterrupt:

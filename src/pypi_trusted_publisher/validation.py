@@ -35,7 +35,8 @@ ACTIVESTATE_PROJECT_RE = re.compile(r"^[.a-zA-Z0-9-]{3,40}$")
 PROJECT_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])\Z", re.IGNORECASE | re.ASCII)
 # A pragmatic version of wtforms' Email(): one @, a dotted domain, no spaces.
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
-
+# Seconds per HTTP request, for the CLI's --timeout and the action's timeout input alike.
+TIMEOUT_LIMITS = (1.0, 300.0)
 
 
 @cache
@@ -51,6 +52,17 @@ def normalize(name: str) -> str:
     from packaging.utils import canonicalize_name
 
     return canonicalize_name(name)
+
+
+def number_in_range(name: str, value: str, low: float, high: float, *, field: str = "") -> float:
+    """``value`` as a number from ``low`` to ``high``; words, nan and inf are refused like any other."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not low <= number <= high:  # False for nan
+        raise UsageError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}", field=field or name)
+    return number
 
 
 def _fail(field: str, message: str) -> UsageError:

@@ -16,6 +16,7 @@ from ..errors import UsageError
 from ..inputs import Options
 from ..models import Credentials, Target
 from ..secret import Secret
+from ..validation import TIMEOUT_LIMITS, number_in_range
 from .confirmation import ConfirmationSettings
 
 PUBLISHER_INPUTS = (
@@ -88,15 +89,7 @@ class _Reader:
 
     def number(self, name: str, default: float, low: float, high: float) -> float:
         value = self.text(name)
-        if value is None:
-            return default
-        try:
-            number = float(value)
-        except ValueError:
-            number = float("nan")
-        if not low <= number <= high:
-            raise UsageError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}", field=name)
-        return number
+        return default if value is None else number_in_range(name, value, low, high)
 
 
 def event_private(env: Mapping[str, str]) -> bool | None:
@@ -192,7 +185,7 @@ def parse(env: Mapping[str, str]) -> ActionSettings:
         mode=read.choice("mode", ("add", "check"), "add"),
         method=read.choice("method", ("auto", "api", "web", "link"), "auto"),
         dry_run=read.boolean("dry-run", False),
-        timeout=read.number("timeout", 15, 1, 300),
+        timeout=read.number("timeout", 15, *TIMEOUT_LIMITS),
         check=read.boolean("check", True),
         fail_on_error=read.boolean("fail-on-error", True),
         confirmation=_confirmation(read, env),
