@@ -150,6 +150,11 @@ def test_dry_run_makes_no_request(wh):
     assert wh.requests == []
 
 
+def test_star_environment_means_any(wh):
+    code, [result], _ = run(wh, "add", "--dry-run", "--project", "my-pkg", *GH[:-2], "--environment", "*")
+    assert code == 0 and result["publisher"]["environment"] == ""
+
+
 def test_defaults_from_the_repository(wh, tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "My.Pkg"\n')
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)

@@ -82,6 +82,14 @@ def test_explicit_values_and_empty_environment(tmp_path):
     assert resolved.defaults == []
 
 
+@pytest.mark.parametrize("provider", ["github", "gitlab"])
+@pytest.mark.parametrize("value", ["*", " * "])
+def test_star_means_any_environment_everywhere(tmp_path, provider, value):
+    opts = Options(provider=provider, project="x", owner="o", repository="r", namespace="grp",
+                   gitlab_project="proj", environment=value)
+    assert resolve(opts, RepoContext(cwd=tmp_path, env={})).registration.publisher.environment == ""
+
+
 def test_gitlab_defaults(tmp_path):
     opts = Options(provider="gitlab", project="x", namespace="grp", gitlab_project="proj")
     reg = resolve(opts, RepoContext(cwd=tmp_path, env={})).registration

@@ -70,7 +70,8 @@ def _add_publisher_arguments(parser: argparse.ArgumentParser, command: str) -> N
     kind.add_argument("--repo", "--repository", dest="repository", help="GitHub repository name")
     kind.add_argument("--workflow", help="workflow filename under .github/workflows/")
     kind.add_argument(
-        "--environment", help="GitHub/GitLab environment (default: pypi, or testpypi on TestPyPI; '' for any)"
+        "--environment",
+        help="GitHub/GitLab environment (default: pypi, or testpypi on TestPyPI; '' or '*' for any)",
     )
     kind.add_argument("--namespace", help="GitLab namespace (user or group/subgroup)")
     kind.add_argument("--gitlab-project", help="GitLab project name")

@@ -26,6 +26,9 @@ from .publishers import (
 )
 from .validation import validate_project_name, validate_publisher
 
+# "*" means any environment, as the empty string does (which is how PyPI stores "any").
+ANY_ENVIRONMENT = "*"
+
 
 @dataclass
 class Options:
@@ -84,7 +87,9 @@ class _Resolver:
         Candidates are callables so that a given value costs no file read or git call.
         """
         if given is not None:
-            return given.strip() if name != "environment" else given
+            if name == "environment":  # kept as typed (Warehouse rejects edge spaces), except "any"
+                return "" if given.strip() == ANY_ENVIRONMENT else given
+            return given.strip()
         for candidate in candidates:
             value, source = candidate()
             if value:

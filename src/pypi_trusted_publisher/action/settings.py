@@ -35,7 +35,6 @@ INPUTS = PUBLISHER_INPUTS + ACCESS_INPUTS + BEHAVIOUR_INPUTS + CONFIRMATION_INPU
 SECRET_INPUTS = ("pypi-password", "pypi-totp-secret", "api-token", "confirmation-token")
 
 TARGETS = {"auto": Target.AUTO, "pending": Target.PENDING, "existing": Target.PROJECT}
-ANY_ENVIRONMENT = "*"
 REPOSITORY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
 TRUE = ("true", "True", "TRUE")
 FALSE = ("false", "False", "FALSE")
@@ -160,7 +159,7 @@ def parse(env: Mapping[str, str]) -> ActionSettings:
         owner=read.text("owner"),
         repository=read.text("repository"),
         workflow=read.text("workflow"),
-        environment="" if environment == ANY_ENVIRONMENT else environment or None,
+        environment=environment or None,
         namespace=read.text("namespace"),
         gitlab_project=read.text("gitlab-project"),
         workflow_path=read.text("workflow-path"),
