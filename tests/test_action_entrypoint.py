@@ -266,6 +266,9 @@ def test_fail_on_error_false_succeeds_but_reports(
         ({"target": "maybe"}, "target"),
         ({"confirmation_repository": "not a repo"}, "confirmation-repository"),
         ({"workflow": ".github/workflows/release.yml"}, "workflow"),
+        ({"project": "my project"}, "project"),
+        ({"project": "good-one, my project"}, "project"),
+        ({"index": "pypi testpypi"}, "index"),
     ],
 )
 def test_invalid_input_exits_2(
@@ -284,6 +287,14 @@ def test_invalid_input_exits_2(
     assert "invalid input" in runner.summary()
     assert any(line.startswith("::error") for line in lines)
     assert_masked_first(lines, runner.files())
+
+
+def test_lists_split_on_newlines_and_commas_only() -> None:
+    from pypi_trusted_publisher.action.settings import several
+
+    assert several("a, b\r\nc,,\n d \n") == ["a", "b", "c", "d"]
+    assert several("my project") == ["my project"]
+    assert several(None) == several("") == []
 
 
 def test_inputs_reach_the_options(

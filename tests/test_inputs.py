@@ -137,6 +137,13 @@ def test_index_refused(value):
         resolve_index(value)
 
 
+@pytest.mark.parametrize("value", ["htps://u:s3cret@pypi.org", "http://u:s3cret@10.0.0.1", "https://:s3cret@x.org"])
+def test_index_errors_never_quote_a_password(value):
+    with pytest.raises(UsageError) as caught:
+        resolve_index(value)
+    assert "s3cret" not in caught.value.message and caught.value.field == "index"
+
+
 TWO_INDEXES = """\
 jobs:
   build:

@@ -140,8 +140,11 @@ def _confirmation(read: _Reader, env: Mapping[str, str]) -> ConfirmationSettings
 
 
 def several(value: str | None) -> list[str]:
-    """``index`` and ``project`` take several values: one per line, or separated by commas or spaces."""
-    return [item for item in re.split(r"[\s,]+", value or "") if item]
+    """``index`` and ``project`` take several values: one per line, or comma-separated.
+
+    Not on spaces: a name with a space is one invalid name, reported as such.
+    """
+    return [item.strip() for item in re.split(r"[\r\n,]+", value or "") if item.strip()]
 
 
 def parse(env: Mapping[str, str]) -> ActionSettings:
