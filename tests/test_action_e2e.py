@@ -205,3 +205,11 @@ def test_several_projects_in_one_login(
     summary = runner.summary()
     assert "| `theirs` |" in summary and "not-owner" in summary
     assert_masked_first(lines, runner.files())
+
+
+def test_the_missing_input_is_named(tmp_path: Path, site: Any, github: FakeGitHub) -> None:
+    runner = runner_for(tmp_path, site, github, pypi_password="")
+    assert main(env=runner.env) == 1
+    outputs = runner.outputs()
+    assert outputs["reason"] == "no-credentials" and "pypi-password is not set" in outputs["message"]
+    assert "PYPI_PASSWORD" not in outputs["message"]

@@ -236,6 +236,28 @@ def test_missing_credentials_gives_the_link(wh):
     assert "provider=github" in result["manual_url"] and wh.requests == []
 
 
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({"PYPI_PASSWORD": ""}, "PYPI_PASSWORD is not set"),
+        ({"PYPI_USERNAME": ""}, "PYPI_USERNAME is not set"),
+        ({"PYPI_USERNAME": "", "PYPI_PASSWORD": ""}, "PYPI_USERNAME and PYPI_PASSWORD are not set"),
+    ],
+)
+def test_the_missing_credential_is_named_by_add_and_list(wh, env, missing):
+    code, [added], _ = run(wh, "add", "--project", "my-pkg", *GH, env=env)
+    code_list, [listed], _ = run(wh, "list", "--project", "my-pkg", env=env)
+    assert code == code_list == 1
+    assert missing in added["message"] and missing in listed["message"]
+    assert "No credentials were given" not in added["message"]
+    assert not any(r.path.startswith("/account/") for r in wh.requests)
+
+
+def test_the_link_method_says_it_was_asked_for(wh):
+    code, [result], _ = run(wh, "add", "--project", "my-pkg", *GH, "--method", "link")
+    assert code == 1 and result["reason"] == "link-only" and "method link" in result["message"]
+
+
 def test_new_ip_needs_confirmation(wh):
     wh.users[DEFAULT_USERNAME].confirmed_ips.clear()
     code, [result], _ = run(wh, "add", "--project", "my-pkg", *GH)

@@ -11,7 +11,7 @@ carry the reason, the message and the manual link.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -35,6 +35,16 @@ NEEDS_CONFIRMATION_MESSAGE = (
     "PyPI does not recognise this IP address and e-mailed a confirmation link to the account. Open "
     "that link from this same machine (or run the CLI in a terminal and paste it), then run this again."
 )
+# How the user names each credential: the CLI reads environment variables, the action its inputs.
+ENV_NAMES = {"username": "PYPI_USERNAME", "password": "PYPI_PASSWORD", "api_token": "PYPI_API_TOKEN"}
+
+
+def missing_login(credentials: Credentials, names: Mapping[str, str] = ENV_NAMES) -> str:
+    """``PYPI_PASSWORD is not set``: what a web login lacks, or "" when it can be tried."""
+    missing = [names[part] for part in ("username", "password") if not getattr(credentials, part)]
+    if not missing:
+        return ""
+    return f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"
 
 
 def _result(
@@ -108,6 +118,7 @@ class Engine:
         totp_prompt: Callable[[], str] | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        credential_names: Mapping[str, str] = ENV_NAMES,
     ) -> None:
         from .web.http import Http
         from .web.registrar import WebRegistrar
@@ -115,6 +126,7 @@ class Engine:
 
         self.index = index
         self.credentials = credentials
+        self.credential_names = credential_names
         self.method = method
         self.http = Http(index, timeout=timeout, transport=transport, sleep=sleep)
         totp = TotpSource(
@@ -164,9 +176,20 @@ class Engine:
             return  # each registration will report it
         pending_room(rows, planned)
 
+    def _require_login(self) -> None:
+        """The web session needs a username and a password: say which one is missing."""
+        missing = missing_login(self.credentials, self.credential_names)
+        if missing and not self.web.session.logged_in:
+            raise RegistrationFailed("missing-credentials", sentences(f"{missing}: logging in to {self.index.host} "
+                                                                      "needs a username and a password"))
+
+    def _remove(self, registration: Registration) -> Result:
+        self._require_login()
+        return self._via_web(registration, self.web.remove)
+
     def remove(self, registration: Registration) -> Result:
         """Remove a publisher (web session only), verified by the listing."""
-        result = self._guard(registration, "web", lambda: self._via_web(registration, self.web.remove))
+        result = self._guard(registration, "web", lambda: self._remove(registration))
         if result is None or result.status.ok:
             return result  # type: ignore[return-value]
         # By hand, a publisher is removed where it is managed, not where one is added.
@@ -177,6 +200,7 @@ class Engine:
         """Publishers of a project, or the pending ones; raises RegistrationFailed."""
         from .web.session import NeedsConfirmation
 
+        self._require_login()
         try:
             return self.web.listing(place)
         except NeedsConfirmation:
@@ -236,7 +260,15 @@ class Engine:
 
     def _link_only(self, registration: Registration, notes: list[str]) -> Result:
         pending = registration.target is Target.PENDING
-        why = " ".join(notes) or "No credentials were given"
+        reason = "api-not-served" if notes else "no-credentials"
+        if self.method == "link":
+            notes, reason = ["Only the manual link was asked for (method link)"], "link-only"
+        elif self.method == "auto":
+            if self.credentials.api_token and pending:
+                notes.append("The token API cannot register pending publishers")
+            if missing := missing_login(self.credentials, self.credential_names):
+                notes.append(f"{missing}, so the tool could not log in")
+        why = sentences(*notes)
         return _result(
             registration,
             Status.FAILED,
@@ -246,7 +278,7 @@ class Engine:
                 "PyPI has no live API for registering publishers, so nothing was registered",
                 "Open the manual link below (it is prefilled where PyPI allows) and press Add",
             ),
-            reason="no-credentials" if not notes else "api-not-served",
+            reason=reason,
             method="link",
         )
 

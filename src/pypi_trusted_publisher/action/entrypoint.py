@@ -28,7 +28,7 @@ from ..publishers import to_dict
 from . import summary
 from .confirmation import IssueConfirmation
 from .github import GitHubApi
-from .settings import ActionSettings, parse, secret_values
+from .settings import CREDENTIAL_NAMES, ActionSettings, parse, secret_values
 
 OUTPUTS = (
     "status", "project", "pending", "publisher", "manage-url", "manual-url",
@@ -206,6 +206,7 @@ def add(env: Mapping[str, str], resolved: Resolved, context: RepoContext, settin
             dry_run=settings.dry_run,
             timeout=settings.timeout,
             method=settings.method,
+            credential_names=CREDENTIAL_NAMES,
         )
         if provider is not None:
             provider.finish(result)
@@ -242,6 +243,7 @@ def add_many(env: Mapping[str, str], batch: list[Resolved], settings: ActionSett
                 confirmer=provider if provider is not None else NoConfirmation(),
                 timeout=settings.timeout,
                 method=settings.method,
+                credential_names=CREDENTIAL_NAMES,
             )
         if provider is not None:
             provider.finish(min(results, key=lambda r: r.status.ok))

@@ -33,6 +33,8 @@ CONFIRMATION_INPUTS = (
 )  # fmt: skip
 INPUTS = PUBLISHER_INPUTS + ACCESS_INPUTS + BEHAVIOUR_INPUTS + CONFIRMATION_INPUTS
 SECRET_INPUTS = ("pypi-password", "pypi-totp-secret", "api-token", "confirmation-token")
+# What messages call each credential (the engine's default is the CLI's environment variables).
+CREDENTIAL_NAMES = {"username": "pypi-username", "password": "pypi-password", "api_token": "api-token"}
 
 TARGETS = {"auto": Target.AUTO, "pending": Target.PENDING, "existing": Target.PROJECT}
 REPOSITORY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
