@@ -284,6 +284,7 @@ def test_invalid_input_exits_2(
     outputs = runner.outputs()
     assert outputs["status"] == "failed" and outputs["reason"] == "invalid-input"
     assert json.loads(outputs["json"])["field"] == field
+    assert list(json.loads(outputs["json"]))[:3] == ["status", "index", "project"]  # a result line's shape
     assert "invalid input" in runner.summary()
     assert any(line.startswith("::error") for line in lines)
     assert_masked_first(lines, runner.files())

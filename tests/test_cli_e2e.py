@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -187,6 +188,55 @@ def test_timeout_outside_1_to_300_is_refused_before_any_request(wh, command, val
     assert code == 2 and result["reason"] == "invalid-input" and result["field"] == "timeout"
     assert result["message"] == f"--timeout must be a number from 1 to 300, got {value!r}"
     assert "internal error" not in err and wh.requests == []
+
+
+RESULT_KEYS = ["status", "index", "project", "pending", "organization", "publisher", "method", "manage_url",
+               "manual_url", "message", "reason"]
+
+
+def raw_lines(*args: str) -> tuple[int, list[str], str]:
+    code, out, err = run(None, *args, "--json", as_json=False)
+    return code, out.splitlines(), err
+
+
+def test_every_result_line_has_one_shape(wh):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    lines = [
+        raw_lines("add", "--dry-run", "--no-check", "--project", "my-pkg", *GH, "--index", wh.url)[1],
+        raw_lines("list", "--project", "my-pkg", "--index", down)[1],
+        raw_lines("check", "--listed", "--project", "my-pkg", "--index", down)[1],
+        raw_lines("remove", "--yes", "--project", "my-pkg", *GH, "--index", down)[1],
+        raw_lines("add", "--project", "not a name!", *GH)[1],
+        raw_lines("add", "--provider", "bitbucket")[1],
+    ]
+    for (line,) in lines:
+        assert json.dumps(json.loads(line), ensure_ascii=False, separators=(",", ":")) == line  # compact
+        assert [key for key in json.loads(line) if key in RESULT_KEYS] == RESULT_KEYS, line
+    for line in lines[1:3]:
+        listed = json.loads(line[0])
+        assert listed["reason"] == "network" and listed["index"] == down and listed["project"] == "my-pkg"
+        assert listed["publisher"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "said"),
+    [
+        (["add", "--provider", "bitbucket"], "provider", "argument --provider: invalid choice: 'bitbucket'"),
+        (["add", "--owner", "-lead"], "owner",
+         "argument --owner: expected one argument (a value that starts with '-' is written --owner=VALUE)"),
+        (["bogus"], "command", "argument COMMAND: invalid choice: 'bogus'"),
+        (["add", "--no-such-flag"], None, "unrecognized arguments: --no-such-flag"),
+    ],
+)
+def test_argument_errors_are_one_line_and_json(args, field, said):
+    code, out, err = run(None, *args, as_json=False)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"error: {said}") and "--help" in err and "usage:" not in err
+    code, [result], _ = run(None, *args)
+    assert code == 2 and result["reason"] == "invalid-input" and result["field"] == field
+    assert result["message"].startswith(said) and result["status"] == "failed"
 
 
 def test_plain_http_index_refused():

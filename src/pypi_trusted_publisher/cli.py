@@ -10,10 +10,11 @@ import argparse
 import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from . import __version__
 from .errors import RegistrationFailed, UsageError
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from .preflight import Report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+ARGUMENT_RE = re.compile(r"^argument (?P<name>[^:]+): (?P<problem>.*)$")
 # What --pending, --existing and --organization mean to each command that takes a publisher.
 TARGET_HELP = {
     "add": (
@@ -97,8 +99,21 @@ def _add_access_arguments(parser: argparse.ArgumentParser, *, methods: bool) -> 
     parser.add_argument("--json", action="store_true", help="print JSON (one line per result)")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, whose errors become :class:`UsageError`: one line (and with --json one JSON line), no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        field = ""
+        if match := ARGUMENT_RE.match(message):
+            flag = match["name"].split("/")[0]
+            field = flag.lstrip("-").lower()
+            if match["problem"] == "expected one argument" and flag.startswith("--"):
+                message += f" (a value that starts with '-' is written {flag}=VALUE)"
+        raise UsageError(f"{message}; see {self.prog} --help", field=field)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="pypi-trusted-publisher",
         description="Register a PyPI Trusted Publisher in one step.",
         epilog="Credentials come from PYPI_USERNAME, PYPI_PASSWORD, PYPI_TOTP_SECRET and PYPI_API_TOKEN; "
@@ -206,15 +221,18 @@ def credentials_from(args: argparse.Namespace, env: dict[str, str], interactive:
 
 def _usage_failure(exc: UsageError, as_json: bool, out: TextIO) -> int:
     if as_json:
-        payload = {"status": "failed", "reason": "invalid-input", "field": exc.field or None, "message": exc.message}
-        print(json.dumps(payload, separators=(",", ":")), file=out)
+        from .render import failure_line
+
+        print(failure_line("invalid-input", exc.message, field=exc.field), file=out)
     print(f"error: {exc.message}", file=sys.stderr)
     return EXIT_USAGE
 
 
-def _remote_failure(exc: RegistrationFailed, as_json: bool, out: TextIO) -> int:
+def _remote_failure(exc: RegistrationFailed, as_json: bool, out: TextIO, place: Place | None = None) -> int:
     if as_json:
-        print(json.dumps({"status": "failed", "reason": exc.reason, "message": exc.message}), file=out)
+        from .render import failure_line
+
+        print(failure_line(exc.reason, exc.message, place=place, retry_after=exc.retry_after), file=out)
     print(f"error: {exc.message}", file=sys.stderr)
     return EXIT_FAILED
 
@@ -297,16 +315,18 @@ def preflight(registration: Registration, pending: bool) -> Report:
 def run_check(args: argparse.Namespace, out: TextIO) -> int:
     from .preflight import Report, check_oidc, render_json, render_text
 
+    place = None
     try:
         if args.listed:
-            registrations, reports = [], _listed_reports(args)
+            place = _listed_place(args)
+            registrations, reports = [], _listed_reports(args, place)
         else:
             registrations, _ = _resolve_all(args)
             reports = [preflight(r, r.target is Target.PENDING) for r in registrations]
     except UsageError as exc:
         return _usage_failure(exc, args.json, out)
     except RegistrationFailed as exc:
-        return _remote_failure(exc, args.json, out)
+        return _remote_failure(exc, args.json, out, place)
     if args.oidc:
         reports += [check_oidc(r.publisher, index=r.index, timeout=args.timeout) for r in registrations]
     report = Report.combine(reports)
@@ -317,19 +337,24 @@ def run_check(args: argparse.Namespace, out: TextIO) -> int:
     return report.exit_code
 
 
-def _listed_reports(args: argparse.Namespace) -> list[Report]:
-    """Log in, read the project's (or pending) listing, and check every publisher on it."""
+def _listed_place(args: argparse.Namespace) -> Place:
+    """The one listing ``check --listed`` reads."""
     from .context import RepoContext
-    from .engine import engine
     from .indexes import resolve_index
-    from .preflight import check_publisher
 
     indexes = args.index or ["pypi"]
     projects = args.project or [RepoContext().pyproject_name() or ""]
     if len(indexes) != 1 or len(projects) != 1 or not (projects[0] or args.target is Target.PENDING):
         raise UsageError("check --listed takes one --index and one --project (or --pending)")
-    index = resolve_index(indexes[0])
-    place = Place(index, projects[0], args.target or Target.PROJECT, args.organization)
+    return Place(resolve_index(indexes[0]), projects[0], args.target or Target.PROJECT, args.organization)
+
+
+def _listed_reports(args: argparse.Namespace, place: Place) -> list[Report]:
+    """Log in, read the project's (or pending) listing, and check every publisher on it."""
+    from .engine import engine
+    from .preflight import check_publisher
+
+    index = place.index
     credentials = credentials_from(args, dict(os.environ), _interactive())
     with engine(index, credentials, **_engine_kwargs(args)) as eng:
         pending, rows = eng.listing(place)
@@ -359,7 +384,7 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
         with engine(index, credentials, **_engine_kwargs(args)) as eng:
             pending, rows = eng.listing(place)
     except RegistrationFailed as exc:
-        return _remote_failure(exc, args.json, out)
+        return _remote_failure(exc, args.json, out, place)
     if args.json:
         print(json.dumps(rows_json(place, pending, rows), separators=(",", ":")), file=out)
     else:
@@ -396,8 +421,11 @@ def run_remove(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:  # argparse may fail before it has read --json: look for it
+        return _usage_failure(exc, "--json" in argv, sys.stdout)
     commands = {"add": run_add, "list": run_list, "remove": run_remove, "check": run_check}
     try:
         from .validation import TIMEOUT_LIMITS, number_in_range

@@ -57,6 +57,35 @@ def text(result: Result) -> str:
 def json_line(result: Result, **extra: object) -> str:
     data = result.to_dict()
     data.update({key: value for key, value in extra.items() if value is not None})
+    return _dumps(data)
+
+
+def failure_line(
+    reason: str, message: str, *, field: str | None = None, place: Place | None = None, retry_after: int | None = None
+) -> str:
+    """A failure that has no :class:`Result` (bad input, a listing that failed): a result line's keys, in its
+    order, with what is unknown as null; ``field`` names the bad input."""
+    data: dict[str, object] = {
+        "status": "failed",
+        "index": place.index.url if place else None,
+        "project": (place.normalized_project or None) if place else None,
+        "pending": None,
+        "organization": (place.organization or None) if place else None,
+        "publisher": None,
+        "method": None,
+        "manage_url": None,
+        "manual_url": None,
+        "message": message,
+        "reason": reason,
+    }
+    if reason == "invalid-input":
+        data["field"] = field or None
+    if retry_after is not None:
+        data["retry_after"] = retry_after
+    return _dumps(data)
+
+
+def _dumps(data: dict[str, object]) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -84,7 +84,6 @@ def write_summary(env: Mapping[str, str], markdown: str) -> None:
 
 def usage_failure(env: Mapping[str, str], error: UsageError) -> int:
     gha.error(error.message, title=f"{TITLE}: invalid input")
-    payload = {"status": "failed", "reason": "invalid-input", "field": error.field or None, "message": error.message}
     write_outputs(
         env,
         {
@@ -92,7 +91,7 @@ def usage_failure(env: Mapping[str, str], error: UsageError) -> int:
             "reason": "invalid-input",
             "message": error.message,
             "check": "skipped",
-            "json": json.dumps(payload, separators=(",", ":")),
+            "json": render.failure_line("invalid-input", error.message, field=error.field),
         },
     )
     write_summary(env, summary.usage_markdown(error))
