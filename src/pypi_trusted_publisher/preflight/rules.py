@@ -961,6 +961,7 @@ def check_publisher(
     """Check one publisher against the checkout; never raises for bad or missing files."""
     index = index or resolve_index("pypi")
     context = context or RepoContext()
+    project = canonicalize_name(project) if project else ""  # as results name it
     checker = Checker(index, context)
     if isinstance(publisher, GitHubPublisher):
         checker.github(publisher)
