@@ -115,6 +115,7 @@ def test_link_from_a_writer_is_masked_deleted_then_returned(github: FakeGitHub) 
     assert "paste" in issue.body.lower() or "only the link" in issue.body
     assert "dana" not in issue.body  # the PyPI username stays out of the issue
     assert "https://pypi.org/account/confirm-login/?token=" in issue.body
+    assert "Unrecognized login to your PyPI account" in issue.body and "[PyPI]" not in issue.body
     assert not any(LINK in line or TOKEN_PART in line for line in log.lines + log.warnings)
     # the outcome closes the issue this run opened
     from pypi_trusted_publisher.engine import plan

@@ -92,6 +92,16 @@ class PastingUser:
         return Secret(self.link or self.wh.outbox[-1].confirm_url)
 
 
+@pytest.mark.parametrize("index", ["pypi", "testpypi"])
+def test_the_terminal_describes_the_e_mail_without_a_site_prefix(index, monkeypatch, capsys):
+    from pypi_trusted_publisher.confirm import TerminalConfirmation
+
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "")
+    assert TerminalConfirmation().confirm_link(ConfirmationRequest(resolve_index(index), "dana")) is None
+    said = capsys.readouterr().err
+    assert "Unrecognized login to your PyPI account" in said and "[PyPI]" not in said
+
+
 def test_new_ip_confirmed_with_the_pasted_link(warehouse, clock):
     warehouse.users[DEFAULT_USERNAME].confirmed_ips.clear()
     user = PastingUser(warehouse)

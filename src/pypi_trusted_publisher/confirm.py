@@ -29,7 +29,8 @@ class ConfirmationRequest:
 
     @property
     def email_subject(self) -> str:
-        return "[PyPI] Unrecognized login to your PyPI account"
+        """The e-mail's subject after the site's name in brackets ([PyPI], [TestPyPI] …), which varies."""
+        return "Unrecognized login to your PyPI account"
 
 
 class ConfirmationProvider(Protocol):
@@ -50,7 +51,8 @@ class TerminalConfirmation:
     def confirm_link(self, request: ConfirmationRequest) -> Secret | None:
         print(
             f"\nPyPI does not recognise this IP address for {request.username!r} and sent an e-mail\n"
-            f"titled {request.email_subject!r}. Paste the confirmation link from it here\n"
+            f"titled {request.email_subject!r} (after the site's name in brackets).\n"
+            "Paste the confirmation link from it here\n"
             "(input is hidden; press Enter on an empty line to give up):",
             file=sys.stderr,
             flush=True,

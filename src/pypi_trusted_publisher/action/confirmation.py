@@ -215,7 +215,7 @@ class IssueConfirmation:
         lines = [
             f"{run} is logging in to {index.host} to register a trusted publisher, and PyPI does not "
             "recognise the runner's IP address. PyPI has e-mailed the account's owner a message titled "
-            f"**{request.email_subject}**.",
+            f"**{request.email_subject}** (after the site's name in brackets).",
             "",
             f"**To continue, someone with write access to {self.settings.repository} posts a new comment "
             "here containing only the link from that e-mail:**",
