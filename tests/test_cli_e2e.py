@@ -319,6 +319,22 @@ def test_not_owner(wh):
     wh.add_project("theirs", owners=["someone"], maintainers=[DEFAULT_USERNAME])
     result = failure(wh, "--project", "theirs", *GH)
     assert result["reason"] == "not-owner" and "provider=github" in result["manual_url"]
+    assert "You are a Maintainer of 'theirs'" in result["message"]
+
+
+def test_no_role_on_the_project(wh):
+    wh.add_project("foreign", owners=["someone"])
+    result = failure(wh, "--project", "foreign", *GH)
+    assert result["reason"] == "not-owner" and "Maintainer" not in result["message"]
+    assert "Your account has no role on 'foreign'" in result["message"] and DEFAULT_USERNAME not in result["message"]
+    assert "only an Owner can add publishers" in result["message"]
+
+
+def test_owner_of_a_quarantined_project(wh):
+    wh.projects["my-pkg"].quarantined = True
+    result = failure(wh, "--project", "my-pkg", *GH)
+    assert result["reason"] == "not-owner" and "You are an Owner of 'my-pkg'" in result["message"]
+    assert "quarantined" in result["message"]
 
 
 def test_existing_flag_on_missing_project(wh):

@@ -496,6 +496,30 @@ def test_manage_pages_redirect_or_refuse(wh: FakeWarehouse) -> None:
     assert b.get("/no/such/page/").status_code == 404
 
 
+def test_projects_page_lists_roles_and_links_only_owned_projects(
+    wh: FakeWarehouse, browser: Browser
+) -> None:
+    wh.add_project("theirs", owners=("someone",), maintainers=(DEFAULT_USERNAME,))
+    wh.add_project("org-proj", organization="octo-org")
+    wh.add_project("foreign", owners=("someone",))
+    page = browser.get("/manage/projects/")
+    assert page.status_code == 200 and title(page) == "Your projects · PyPI"
+    snippets = {
+        " ".join(one(s, "h3").text(deep=False).split()): s for s in html(page).css("div.package-snippet")
+    }
+    assert sorted(snippets) == ["danas-proj", "org-proj", "theirs"]
+    for name in ("danas-proj", "org-proj"):
+        manage = one(snippets[name], ".package-snippet__buttons a.button--primary")
+        assert attr(manage, "href") == f"/manage/project/{name}/releases/"
+    refused = one(snippets["theirs"], ".package-snippet__buttons button.button--primary")
+    assert "disabled" in refused.attributes and attr(refused, "title") == "You are not an owner of this project"
+    assert [text(a) for a in snippets["danas-proj"].css("h3 a.badge")] == ["Sole owner"]
+    assert [text(a) for a in snippets["org-proj"].css("h3 a.badge")] == ["octo-org", "Sole owner"]
+    wh.projects["danas-proj"].quarantined = True  # Owners keep the role, lose ProjectsWrite
+    assert browser.get(PROJECT_PAGE).status_code == 403
+    assert one(browser.get("/manage/projects/"), 'a[href="/manage/project/danas-proj/releases/"]')
+
+
 def test_unverified_email_and_missing_2fa(wh: FakeWarehouse) -> None:
     wh.add_user("nova", password="pw-nova", verified_email=False)
     b = Browser(wh)
@@ -1084,6 +1108,14 @@ def client_view(markup: str) -> dict[str, Any]:
         )
         for form in tree.css("form[id]")
     }
+    projects = [
+        (
+            " ".join(snippet.css_first("h3").text(deep=False).split()),
+            [text(a) for a in snippet.css("h3 a.badge")],
+            [(n.tag, attr(n, "title")) for n in snippet.css(".package-snippet__buttons .button--primary")],
+        )
+        for snippet in tree.css("div.package-list div.package-snippet")
+    ]
     tables = [
         {
             "headers": [text(th) for th in table.css("thead th")],
@@ -1101,6 +1133,7 @@ def client_view(markup: str) -> dict[str, Any]:
     return {
         "title": text(tree.css_first("title")).rsplit(" · ", 1)[0],
         "forms": forms,
+        "projects": projects,
         "tables": tables,
         "modals": len(tree.css("div.modal form input[name=publisher_id]")),
         "errors": sorted((_error_list_id(ul), text(ul)) for ul in tree.css("ul.form-errors")),
@@ -1145,6 +1178,7 @@ def test_markup_matches_recorded_pages(wh: FakeWarehouse, clock: Clock) -> None:
     b.post(location, {"totp_value": b.totp()})
     pairs.append(("07-confirm-login.html", b.get("/account/confirm-login/").text))
     b.get(wh.outbox[0].confirm_url)
+    pairs.append(("12-manage-projects.html", b.get("/manage/projects/").text))
     pairs.append(
         (
             "11-confirm-login-token-flash.html",

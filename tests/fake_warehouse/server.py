@@ -265,6 +265,8 @@ class Project:
     has_releases: bool = False
     organization: str | None = None
     publishers: list[PublisherRecord] = field(default_factory=list)
+    # Lifecycle "quarantine-enter": Owners keep their role but lose ProjectsWrite.
+    quarantined: bool = False
 
 
 @dataclass
@@ -772,13 +774,32 @@ class _View:
         return self.html(t.flash_fragment(flashes))
 
     def manage_projects(self) -> _Response:
+        """Projects with any role (or owned through an organization); Manage links only for
+        the owned ones (``manage_projects`` and ``user_projects``)."""
         self.check_csrf()
         user = self.authorize()
-        names = sorted(
-            (p.name for p in self.wh.projects.values() if self.wh._has_role(p, user)),
-            key=normalize_name,
+        listed = sorted(
+            (
+                p
+                for p in self.wh.projects.values()
+                if self.wh._has_role(p, user) or self.wh._owns(p, user)
+            ),
+            key=lambda p: normalize_name(p.name),
         )
-        return self.html(t.projects_page(names))
+        return self.html(
+            t.projects_page(
+                [
+                    (
+                        p.name,
+                        normalize_name(p.name),
+                        p.organization,
+                        self.wh._owns(p, user),
+                        self.wh._sole_owner(p, user),
+                    )
+                    for p in listed
+                ]
+            )
+        )
 
     def manage_organizations(self) -> _Response:
         self.check_csrf()
@@ -2115,12 +2136,24 @@ class FakeWarehouse:
     def _has_role(self, project: Project, user: User) -> bool:
         return user.username in project.owners or user.username in project.maintainers
 
-    def _can_write(self, project: Project, user: User) -> bool:
-        """``ProjectsWrite``: a project Owner, or an Owner of the owning organization."""
+    def _owns(self, project: Project, user: User) -> bool:
+        """A project Owner, or an Owner of the owning organization ("Administer")."""
         if user.username in project.owners:
             return True
         org = self._find_organization(project.organization) if project.organization else None
         return org is not None and user.username in org.owners
+
+    def _can_write(self, project: Project, user: User) -> bool:
+        """``ProjectsWrite``: an Owner, unless the project is quarantined."""
+        return self._owns(project, user) and not project.quarantined
+
+    def _sole_owner(self, project: Project, user: User) -> bool:
+        """``projects_sole_owned``: the only Owner, directly or as the organization's only Owner."""
+        if project.organization is None:
+            return project.owners == [user.username]
+        org = self._find_organization(project.organization)
+        others = [o for o in project.owners if o != user.username]
+        return org is not None and org.owners == [user.username] and not others
 
     def _attach(
         self, project: Project, publisher: Publisher, external_id: str

@@ -169,18 +169,58 @@ def simple_page(title: str, heading: str, body: str = "") -> str:
     )
 
 
-def projects_page(names: Sequence[str]) -> str:
-    """``/manage/projects/``: one package snippet per project the user has a role on."""
-    snippets = "".join(
-        f"""        <div class="package-snippet">
-          <h3 class="package-snippet__title">{esc(name)}</h3>
-          <a href="/manage/project/{esc(name)}/settings/publishing/">Publishing</a>
-        </div>
+def projects_page(projects: Sequence[tuple[str, str, str | None, bool, bool]]) -> str:
+    """``/manage/projects/`` (``manage/projects.html``): a package snippet per project the user has a role
+    on, as (name, normalized name, organization, owned, sole owner). Only owned projects get a Manage
+    link; the others a disabled Manage button."""
+    snippets = []
+    for name, normalized, organization, owned, sole in projects:
+        badges = ""
+        if organization:
+            badges += (
+                f'\n            <a href="/manage/organization/{esc(organization.lower())}/projects/"\n'
+                f'               class="badge"><i class="fa fa-sitemap" aria-hidden="true"></i>{esc(organization)}</a>'
+            )
+        if sole:
+            badges += (
+                f'\n            <a href="/manage/project/{esc(normalized)}/collaboration/"\n'
+                '               class="badge badge--warning">Sole owner</a>'
+            )
+        manage = (
+            f'<a href="/manage/project/{esc(normalized)}/releases/"\n'
+            '             class="button button--primary"\n             title="Manage this project">Manage</a>'
+            if owned
+            else '<button class="button button--primary"\n                  disabled\n'
+            '                  title="You are not an owner of this project">Manage</button>'
+        )
+        snippets.append(
+            f"""        <div class="package-snippet">
+    <div class="split-layout split-layout--no-wrap split-layout--wrap-on-tablet">
+      <div>
+        <h3 class="package-snippet__title">
+          {esc(name)}{badges}
+        </h3>
+      </div>
+      <div class="package-snippet__buttons">
+          {manage}
+          <button class="button"
+                  disabled
+                  title="This project has no releases">View</button>
+      </div>
+    </div>
+  </div>
 """
-        for name in names
+        )
+    listing = "".join(snippets) or (
+        '    <div class="callout-block no-top-margin">\n      <p>You have not uploaded any projects to PyPI, '
+        "yet.</p>\n    </div>\n"
     )
-    body = f'      <div class="package-list">\n{snippets}      </div>\n'
-    return simple_page("Your projects", "Your projects", body)
+    main = f"""  <h1 class="page-title">
+Active Projects    <span class="badge badge--neutral">{len(snippets)}</span>
+  </h1>
+  <div class="package-list">
+{listing}  </div>"""
+    return page("Your projects", main)
 
 
 def logout_page(csrf_token: str, username: str, next_value: str) -> str:

@@ -23,6 +23,7 @@ from .pages import Page, Row
 from .session import WebSession
 
 PENDING_LIMIT = 3
+PROJECTS_PAGE = "/manage/projects/"
 
 # Flash texts (contract §3) → (reason, advice). Matched by substring, by queue.
 FLASH_REASONS = (
@@ -105,12 +106,7 @@ class WebRegistrar:
             if status == 200:
                 return False, path, page
             if status == 403:
-                raise RegistrationFailed(
-                    "not-owner",
-                    f"You are not an Owner of {place.normalized_project!r} on "
-                    f"{place.index.host}; Maintainers cannot manage publishers. Ask an Owner to run "
-                    "this, or to use the manual link below.",
-                )
+                raise RegistrationFailed("not-owner", self._not_owner(place))
             if place.target is Target.PROJECT:
                 raise RegistrationFailed(
                     "project-missing",
@@ -127,6 +123,26 @@ class WebRegistrar:
             what = f"organization {place.organization!r}" if place.organization else "page"
             raise RegistrationFailed("not-found", f"The pending-publisher {what} was not found.")
         return True, path, page
+
+    def _not_owner(self, place: Place) -> str:
+        """Why the publishing page refused us: the projects page tells a Maintainer from no role (one GET)."""
+        name, host = place.normalized_project, place.index.host
+        ask = f"Ask an Owner of {name!r} to run this, or to use the manual link below."
+        try:
+            status, page = self.session.open(PROJECTS_PAGE)
+            roles = page.project_roles() if status == 200 else None
+        except RegistrationFailed:
+            roles = None
+        if roles is None:
+            return f"You are not an Owner of {name!r} on {host}; only an Owner can add publishers. {ask}"
+        if name not in roles:
+            return f"Your account has no role on {name!r} on {host}; only an Owner can add publishers. {ask}"
+        if not roles[name]:
+            return f"You are a Maintainer of {name!r} on {host}, not an Owner; only an Owner can add publishers. {ask}"
+        return (
+            f"You are an Owner of {name!r} on {host}, yet PyPI refused its publishing page (HTTP 403); "
+            "the project may be quarantined, which allows no changes."
+        )
 
     def listing(self, place: Place) -> tuple[bool, list[Row]]:
         """The publishers of a project, or your (or the organization's) pending ones."""
