@@ -31,7 +31,7 @@ from pypi_trusted_publisher.action.entrypoint import OUTPUTS, main
 from pypi_trusted_publisher.action.settings import env_name
 from pypi_trusted_publisher.confirm import ConfirmationRequest, NoConfirmation
 from pypi_trusted_publisher.errors import RegistrationFailed
-from pypi_trusted_publisher.models import Credentials, Registration, Result, Status
+from pypi_trusted_publisher.models import Credentials, Registration, Result, Status, Target
 
 PASSWORD = "correct horse battery staple"
 TOTP_SECRET = "JBSW Y3DP EHPK 3PXP"
@@ -161,7 +161,9 @@ def stub_register(monkeypatch: pytest.MonkeyPatch, outcome: Callable[[Registrati
 
 def with_status(status: Status, message: str, **changes: Any) -> Callable[[Registration, dict[str, Any]], Result]:
     def outcome(registration: Registration, kwargs: dict[str, Any]) -> Result:
-        return dataclasses.replace(engine.plan(registration), status=status, message=message, method="web", **changes)
+        # The web session found out where the publisher goes: a pending one only when asked for.
+        pending = registration.target is Target.PENDING
+        return engine._result(registration, status, pending, message, method="web", **changes)
 
     return outcome
 
@@ -230,6 +232,19 @@ def test_failure_fails_the_step_with_reason_and_manual_link(
     errors = [line for line in lines if line.startswith("::error")]
     assert errors and "PyPI refused the login." in errors[0] and "Register by hand" in errors[0]
     assert_masked_first(lines, runner.files())
+
+
+def test_unknown_project_gives_both_ways_and_no_prefill_claim(
+    runner: Runner, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unknown(registration: Registration, kwargs: dict[str, Any]) -> Result:
+        return engine._result(registration, Status.FAILED, None, "Login refused.", reason="wrong-password")
+
+    stub_register(monkeypatch, unknown)
+    assert run(runner, capsys)[0] == 1
+    outputs, summary = runner.outputs(), runner.summary()
+    assert outputs["pending"] == "" and outputs["manual-url"].endswith("/manage/account/publishing/")
+    assert "prefilled:" not in summary and "is not known" in summary and "PyPI Project Name: Demo_Pkg" in summary
 
 
 def test_index_messages_cannot_inject_workflow_commands(

@@ -146,9 +146,11 @@ def test_organization_duplicate_is_verified_not_trusted(wh):
 
 def test_dry_run_makes_no_request(wh):
     code, [result], _ = run(wh, "add", "--dry-run", "--project", "my-pkg", *GH)
-    assert code == 0 and result["status"] == "dry-run"
-    assert result["manual_url"].startswith(f"{wh.url}/manage/project/my-pkg/settings/publishing/?provider=github")
+    assert code == 0 and result["status"] == "dry-run" and result["pending"] is None  # not looked up
+    assert f"{wh.url}/manage/project/my-pkg/settings/publishing/?provider=github" in result["manual_steps"][1]
     assert wh.requests == []
+    code, [result], _ = run(wh, "add", "--dry-run", "--existing", "--project", "my-pkg", *GH)
+    assert result["manual_url"].startswith(f"{wh.url}/manage/project/my-pkg/settings/publishing/?provider=github")
 
 
 def test_star_environment_means_any(wh):
@@ -261,6 +263,38 @@ def test_wrong_password(wh):
     assert "provider=github" in result["manual_url"]
 
 
+def test_a_failed_login_does_not_guess_where_a_missing_project_goes(wh):
+    """Auto target, login refused: the public simple index does not list the project, so both ways."""
+    result = failure(wh, "--project", "brand-new", *GH, env={"PYPI_PASSWORD": "nope"})
+    assert result["pending"] is None and result["manual_url"] == f"{wh.url}/manage/account/publishing/"
+    steps = "\n".join(result["manual_steps"])
+    assert "probably does not exist yet" in steps and "PyPI Project Name: brand-new" in steps
+    assert f"{wh.url}/manage/project/brand-new/settings/publishing/?provider=github" in steps
+    assert ("GET", "/simple/brand-new/") in [(r.method, r.path) for r in wh.requests]
+
+
+def test_a_failed_login_finds_an_existing_project_without_releases(wh):
+    wh.add_project("no-release-yet", owners=["someone"])
+    result = failure(wh, "--project", "no-release-yet", *GH, env={"PYPI_PASSWORD": "nope"})
+    assert result["pending"] is False and "provider=github" in result["manual_url"]
+    assert "manual_steps" not in result
+
+
+def test_an_unreachable_index_gives_both_ways():
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    code, [result], _ = run(None, "add", "--project", "brand-new", *GH, "--index", down)
+    assert code == 1 and result["reason"] == "network" and result["pending"] is None
+    steps = "\n".join(result["manual_steps"])
+    assert "not known" in steps and f"{down}/manage/project/brand-new/settings/publishing/?" in steps
+
+
+def test_existing_flag_on_a_missing_project_points_to_the_pending_page(wh):
+    result = failure(wh, "--existing", "--project", "nope-missing", *GH)
+    assert result["pending"] is True and result["manual_url"] == f"{wh.url}/manage/account/publishing/"
+
+
 def test_locked_out(wh):
     for _ in range(10):
         failure(wh, "--project", "my-pkg", *GH, env={"PYPI_PASSWORD": "nope"})
@@ -283,7 +317,9 @@ def test_one_time_code_is_tried_once(wh):
 def test_missing_credentials_gives_the_link(wh):
     code, [result], _ = run(wh, "add", "--project", "my-pkg", *GH, env={"PYPI_USERNAME": "", "PYPI_PASSWORD": ""})
     assert code == 1 and result["reason"] == "no-credentials" and result["method"] == "link"
-    assert "provider=github" in result["manual_url"] and wh.requests == []
+    # One public lookup (no login) tells that the project exists: its page is the right link.
+    assert "provider=github" in result["manual_url"] and result["pending"] is False
+    assert [(r.method, r.path) for r in wh.requests] == [("GET", "/simple/my-pkg/")]
 
 
 @pytest.mark.parametrize(

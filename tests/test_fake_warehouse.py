@@ -1003,6 +1003,22 @@ def test_json_endpoints(wh: FakeWarehouse, http: httpx.Client) -> None:
     assert http.get("/_/oidc/audience").json() == {"audience": "pypi"}
 
 
+def test_simple_index_lists_every_project_even_without_releases(
+    wh: FakeWarehouse, http: httpx.Client
+) -> None:
+    """``api.simple.detail``: traversal finds any project (``ProjectFactory``), files or not."""
+    pep691 = {"Accept": "application/vnd.pypi.simple.v1+json"}
+    listed = http.get("/simple/danas-proj/", headers=pep691)
+    assert listed.status_code == 200 and listed.headers["content-type"] == pep691["Accept"]
+    assert listed.json()["name"] == "danas-proj" and listed.json()["files"] == []
+    page = http.get("/simple/danas-proj/")
+    assert page.status_code == 200 and title(page) == "Links for danas-proj"
+    moved = http.get("/simple/Danas_Proj/")
+    assert moved.status_code == 301 and moved.headers["location"] == f"{wh.url}/simple/danas-proj/"
+    assert http.get("/simple/nope/", headers=pep691).status_code == 404
+    assert http.post("/simple/danas-proj/").status_code == 404
+
+
 def test_logout(wh: FakeWarehouse, browser: Browser) -> None:
     browser.get(ACCOUNT_PAGE)
     response = browser.post("/account/logout/", {})

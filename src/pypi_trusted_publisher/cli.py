@@ -303,12 +303,12 @@ def _render(report: Report, how: str) -> object:
     return render_json(report) if how == "json" else render_text(report)
 
 
-def preflight(registration: Registration, pending: bool) -> Report:
+def preflight(registration: Registration, pending: bool | None) -> Report:
     """The publish-time problems this checkout would hit with the registration's publisher."""
     from .preflight import check_publisher
 
     return check_publisher(
-        registration.publisher, index=registration.index, project=registration.project, pending=pending
+        registration.publisher, index=registration.index, project=registration.project, pending=pending is True
     )
 
 

@@ -50,12 +50,13 @@ def missing_login(credentials: Credentials, names: Mapping[str, str] = ENV_NAMES
 def _result(
     registration: Registration,
     status: Status,
-    pending: bool,
+    pending: bool | None,
     message: str,
     *,
     reason: str = "",
     method: str = "web",
     retry_after: int | None = None,
+    known: str = "",
 ) -> Result:
     return Result(
         status=status,
@@ -67,14 +68,14 @@ def _result(
         reason=reason,
         method=method,
         # What to type by hand matters only where nothing was done.
-        manual_steps=links.manual_steps(registration, pending) if status in UNDONE else (),
+        manual_steps=links.manual_steps(registration, pending, known) if status in UNDONE else (),
         retry_after=retry_after,
     )
 
 
 def plan(registration: Registration) -> Result:
-    """What would happen, without any network call."""
-    pending = registration.target is Target.PENDING
+    """What would happen, without any network call (so with auto, whether the project exists is not known)."""
+    pending = {Target.PENDING: True, Target.PROJECT: False}.get(registration.target)
     publisher = registration.publisher
     where = {
         Target.PENDING: "as a pending publisher (the first trusted upload creates the project)",
@@ -219,30 +220,55 @@ class Engine:
         try:
             return run()
         except NeedsConfirmation:
+            pending, known = self._where(registration)
             return _result(
                 registration,
                 Status.NEEDS_CONFIRMATION,
-                registration.target is Target.PENDING,
+                pending,
                 NEEDS_CONFIRMATION_MESSAGE,
                 reason="new-ip",
                 method=method,
+                known=known,
             )
         except RegistrationFailed as exc:
-            # The manual link must point where a human can finish the job.
-            pending = self.web.pending_page_used
-            if exc.reason == "project-exists-owner":
-                pending = False
-            elif pending is None:
-                pending = registration.target is Target.PENDING
-            return _result(
-                registration,
-                Status.FAILED,
-                pending,
-                exc.message,
-                reason=exc.reason,
-                method=method,
-                retry_after=exc.retry_after,
-            )
+            return self._failure(registration, exc, method)
+
+    def _failure(self, registration: Registration, exc: RegistrationFailed, method: str) -> Result:
+        """A failed result whose manual link points where a human can finish the job."""
+        pending, known = self.web.pending_page_used, ""
+        if exc.reason in ("project-exists-owner", "project-missing"):
+            pending = exc.reason == "project-missing"
+        elif pending is None:
+            pending, known = self._where(registration, exc.reason)
+        return _result(
+            registration,
+            Status.FAILED,
+            pending,
+            exc.message,
+            reason=exc.reason,
+            method=method,
+            retry_after=exc.retry_after,
+            known=known,
+        )
+
+    def _where(self, registration: Registration, reason: str = "") -> tuple[bool | None, str]:
+        """Pending or not, for a result that reached no publishing page, and what is known about it.
+
+        With the auto target, the public simple index is asked (no login) unless the index did not answer.
+        """
+        from .web.simple import project_listed
+
+        if registration.target is not Target.AUTO:
+            return registration.target is Target.PENDING, ""
+        if reason in ("network", "timeout"):
+            return None, ""
+        listed = project_listed(self.http, registration)
+        if listed:
+            return False, ""
+        if listed is False:
+            name, host = registration.normalized_project, self.index.host
+            return None, f"{host} lists no project {name!r}, so it probably does not exist yet."
+        return None, ""
 
     def _via_api(self, registration: Registration) -> Result | None:
         from .api import ApiNotServed, TokenApi
@@ -259,12 +285,12 @@ class Engine:
         return _result(registration, status, False, outcome.message, method="api")
 
     def _link_only(self, registration: Registration, notes: list[str]) -> Result:
-        pending = registration.target is Target.PENDING
+        pending, known = self._where(registration)
         reason = "api-not-served" if notes else "no-credentials"
         if self.method == "link":
             notes, reason = ["Only the manual link was asked for (method link)"], "link-only"
         elif self.method == "auto":
-            if self.credentials.api_token and pending:
+            if self.credentials.api_token and registration.target is Target.PENDING:
                 notes.append("The token API cannot register pending publishers")
             if missing := missing_login(self.credentials, self.credential_names):
                 notes.append(f"{missing}, so the tool could not log in")
@@ -276,10 +302,13 @@ class Engine:
             sentences(
                 why,
                 "PyPI has no live API for registering publishers, so nothing was registered",
-                "Open the manual link below (it is prefilled where PyPI allows) and press Add",
+                "Open the manual link below (it is prefilled) and press Add"
+                if pending is False
+                else "Register it by hand as the manual steps below say",
             ),
             reason=reason,
             method="link",
+            known=known,
         )
 
 
@@ -332,9 +361,7 @@ def register_many(
                 except RegistrationFailed as exc:
                     refused[url] = exc
             if url in refused:
-                exc = refused[url]
-                results.append(_result(registration, Status.FAILED, registration.target is Target.PENDING,
-                                       exc.message, reason=exc.reason, method="web"))
+                results.append(eng._failure(registration, refused[url], "web"))
                 continue
             results.append(eng.register(registration))
     finally:

@@ -185,6 +185,7 @@ _ROUTE_PATTERNS = {
     "manage.organization.publishing": "/manage/organization/{organization_name}/publishing/",
 }
 _PATH_SAFE = "~!$&'()*+,;=:@"
+_SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 logger = logging.getLogger(__name__)
 
 
@@ -535,6 +536,7 @@ class _View:
             (r"/manage/project/(?P<name>[^/]+)/settings/publishing/", self.project_publishing),
             (r"/manage/organization/(?P<name>[^/]+)/publishing/", self.organization_publishing),
             (r"/pypi/(?P<name>[^/]+)/json(?P<slash>/?)", self.pypi_json),
+            (r"/simple/(?P<name>[^/]+)/", self.simple_detail),
             (r"/_/oidc/audience", self.oidc_audience),
             (r"/danger-api/echo", self.api_echo),
             (r"/danger-api/projects/(?P<name>[^/]+)/trusted-publishers", self.api_publishers),
@@ -1645,6 +1647,26 @@ class _View:
                 "urls": [],
             }
         )
+
+    def simple_detail(self, name: str) -> _Response:
+        """``api.simple.detail``: 200 for every project, with releases or not (it is found by
+        traversal); 301 to the normalised name; 404 otherwise. PEP 691 JSON when asked for."""
+        project = self.wh._find_project(name)
+        if project is None or not self.is_get:
+            return self.error(404)
+        canonical = normalize_name(project.name)
+        if canonical != name:
+            return self.redirect(f"/simple/{canonical}/", 301)
+        if _SIMPLE_JSON in self.headers.get("Accept", ""):
+            payload = {
+                "meta": {"api-version": t.SIMPLE_API_VERSION, "_last-serial": 1},
+                "name": canonical,
+                "project-status": {"status": "active"},
+                "versions": [],
+                "files": [],
+            }
+            return _Response(200, json.dumps(payload).encode(), _SIMPLE_JSON)
+        return self.html(t.simple_detail_page(canonical))
 
     def oidc_audience(self) -> _Response:
         return self.json({"audience": "pypi"}) if self.is_get else self.error(404)

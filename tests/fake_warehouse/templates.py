@@ -23,6 +23,7 @@ from pypi_trusted_publisher.publishers import (
 )
 
 SITE_NAME = "PyPI"
+SIMPLE_API_VERSION = "1.4"
 GITLAB_ISSUER = "https://gitlab.com"
 KIND_TITLES = {
     "github": "GitHub",
@@ -221,6 +222,22 @@ Active Projects    <span class="badge badge--neutral">{len(snippets)}</span>
   <div class="package-list">
 {listing}  </div>"""
     return page("Your projects", main)
+
+
+def simple_detail_page(name: str) -> str:
+    """``api/simple/detail.html`` (PEP 503) for a project without files: the fake stores none."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta name="pypi:repository-version" content="{SIMPLE_API_VERSION}">
+    <meta name="pypi:project-status" content="active">
+    <title>Links for {esc(name)}</title>
+  </head>
+  <body>
+    <h1>Links for {esc(name)}</h1>
+    </body>
+</html>
+<!--SERIAL 1-->"""
 
 
 def logout_page(csrf_token: str, username: str, next_value: str) -> str:

@@ -98,10 +98,10 @@ def usage_failure(env: Mapping[str, str], error: UsageError) -> int:
     return EXIT_USAGE
 
 
-def registration_outputs(registration: Registration, pending: bool) -> dict[str, str]:
+def registration_outputs(registration: Registration, pending: bool | None) -> dict[str, str]:
     return {
         "project": registration.normalized_project,
-        "pending": "true" if pending else "false",
+        "pending": {True: "true", False: "false", None: ""}[pending],  # empty: not known
         "publisher": json.dumps(to_dict(registration.publisher), separators=(",", ":")),
     }
 
@@ -120,14 +120,14 @@ def result_outputs(result: Result, check: str) -> dict[str, str]:
     }
 
 
-def run_check(resolved: Resolved, context: RepoContext, pending: bool) -> preflight.Report:
+def run_check(resolved: Resolved, context: RepoContext, pending: bool | None) -> preflight.Report:
     """The preflight check of the publishing setup; its annotations go to the log."""
     registration = resolved.registration
     report = preflight.check_publisher(
         registration.publisher,
         index=registration.index,
         project=registration.project,
-        pending=pending,
+        pending=pending is True,
         context=context,
     )
     for line in preflight.render_annotations(report):
