@@ -361,6 +361,16 @@ def test_dry_run_needs_no_credentials_and_no_network(tmp_path: Path, capsys: pyt
     assert "Run again without `dry-run`" in runner.summary()
 
 
+def test_several_projects_print_their_defaults(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runner = make_runner(tmp_path).inputs(dry_run="true", project="a-pkg\nb-pkg", index="pypi, testpypi")
+    code, lines = run(runner, capsys)
+    assert code == 0
+    text = "\n".join(lines)
+    assert "Defaults for 'a-pkg' on pypi.org, 'b-pkg' on pypi.org:" in text
+    assert "Defaults for 'a-pkg' on test.pypi.org, 'b-pkg' on test.pypi.org:" in text
+    assert "  owner = octo (from GITHUB_REPOSITORY)" in text and "  environment = testpypi (from" in text
+
+
 def test_check_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     calls = stub_register(monkeypatch, with_status(Status.REGISTERED, "unexpected"))
     runner = make_runner(tmp_path).inputs(mode="check")

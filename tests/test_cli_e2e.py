@@ -153,6 +153,16 @@ def test_dry_run_makes_no_request(wh):
     assert result["manual_url"].startswith(f"{wh.url}/manage/project/my-pkg/settings/publishing/?provider=github")
 
 
+def test_defaults_that_differ_say_for_which_registration(wh):
+    code, results, err = run(None, "add", "--dry-run", "--no-check", "--project", "my-pkg", *GH[:-2],
+                             "--index", "pypi", "--index", "testpypi")
+    assert code == 0 and len(results) == 2
+    assert "Defaults for 'my-pkg' on pypi.org:\n  environment = pypi" in err
+    assert "Defaults for 'my-pkg' on test.pypi.org:\n  environment = testpypi" in err
+    code, results, err = run(None, "add", "--dry-run", "--no-check", "--project", "a", "--project", "b", *GH[:-2])
+    assert err.count("Defaults:\n  environment = pypi") == 1
+
+
 def test_star_environment_means_any(wh):
     code, [result], _ = run(wh, "add", "--dry-run", "--project", "my-pkg", *GH[:-2], "--environment", "*")
     assert code == 0 and result["publisher"]["environment"] == ""

@@ -251,16 +251,11 @@ def _engine_kwargs(args: argparse.Namespace) -> dict[str, object]:
 
 def _resolve_all(args: argparse.Namespace) -> tuple[list[Registration], list[str]]:
     from .inputs import resolve
-    from .render import defaults
+    from .render import defaults_blocks
 
-    registrations, notes = [], []
-    for options in plan_options(args):
-        resolved = resolve(options)
-        registrations.append(resolved.registration)
-        if resolved.defaults:
-            notes.append("Defaults:\n" + defaults(resolved.defaults))
-        notes.extend(f"warning: {w}" for w in resolved.warnings)
-    return registrations, list(dict.fromkeys(notes))
+    batch = [resolve(options) for options in plan_options(args)]
+    notes = [*defaults_blocks(batch), *(f"warning: {w}" for resolved in batch for w in resolved.warnings)]
+    return [resolved.registration for resolved in batch], list(dict.fromkeys(notes))
 
 
 def run_add(args: argparse.Namespace, out: TextIO) -> int:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .inputs import Default
+from .inputs import Default, Resolved
 from .models import Place, Result, Status
 from .publishers import to_dict
 from .wording import plural
@@ -27,6 +28,18 @@ DONE = (Status.REGISTERED, Status.EXISTS, Status.REMOVED)
 def defaults(chosen: list[Default]) -> str:
     """``owner = octo (from git remote origin)`` lines, so no default is silent."""
     return "\n".join(f"  {d.field} = {d.value} (from {d.source})" for d in chosen)
+
+
+def defaults_blocks(batch: Sequence[Resolved]) -> list[str]:
+    """A ``Defaults:`` block for the batch; one per group of registrations when their defaults differ."""
+    groups: dict[str, list[str]] = {}
+    for resolved in batch:
+        if resolved.defaults:
+            reg = resolved.registration
+            groups.setdefault(defaults(resolved.defaults), []).append(f"{reg.normalized_project!r} on {reg.index.host}")
+    if len(groups) == 1 and len(next(iter(groups.values()))) == len(batch):
+        return [f"Defaults:\n{block}" for block in groups]
+    return [f"Defaults for {', '.join(where)}:\n{block}" for block, where in groups.items()]
 
 
 def publisher_lines(result: Result, *, method: bool = True) -> list[str]:

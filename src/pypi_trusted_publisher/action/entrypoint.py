@@ -277,12 +277,12 @@ def run(env: Mapping[str, str]) -> int:
         resolved = batch[0]
     except UsageError as exc:
         return usage_failure(env, exc)
+    for block in render.defaults_blocks(batch):
+        print(block, flush=True)
+    for warning in dict.fromkeys(warning for item in batch for warning in item.warnings):
+        gha.warning(warning, title=TITLE)
     if len(batch) > 1 and settings.mode == "add":
         return add_many(env, batch, settings)
-    if resolved.defaults:
-        print("Defaults:\n" + render.defaults(resolved.defaults), flush=True)
-    for warning in resolved.warnings:
-        gha.warning(warning, title=TITLE)
     if settings.mode == "check":
         return check_only(env, resolved, context, settings)
     return add(env, resolved, context, settings)
