@@ -359,6 +359,7 @@ def test_new_ip_needs_confirmation(wh):
     code, [result], _ = run(wh, "add", "--project", "my-pkg", *GH)
     assert code == 1 and result["status"] == "needs-confirmation" and result["reason"] == "new-ip"
     assert len(wh.outbox) == 1 and posts(wh) == 0
+    assert "Open that link from this same machine" in result["message"]  # the terminal's advice stays
 
 
 def test_not_owner(wh):

@@ -20,6 +20,10 @@ from .indexes import Index
 from .secret import Secret
 
 CONFIRM_PATH = "/account/confirm-login/"
+# What to do when no link came, where the tool runs on the maintainer's machine.
+TERMINAL_ADVICE = (
+    "Open that link from this same machine (or run the CLI in a terminal and paste it), then run this again."
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class ConfirmationRequest:
 
 
 class ConfirmationProvider(Protocol):
+    # What the user can do when no link came: it depends on where the tool runs.
+    advice: str
+
     def confirm_link(self, request: ConfirmationRequest) -> Secret | None:
         """Return the confirm link, or None when nobody can provide it now."""
 
@@ -41,12 +48,17 @@ class ConfirmationProvider(Protocol):
 class NoConfirmation:
     """Non-interactive runs: report ``needs-confirmation`` with instructions."""
 
+    def __init__(self, advice: str = TERMINAL_ADVICE) -> None:
+        self.advice = advice
+
     def confirm_link(self, request: ConfirmationRequest) -> Secret | None:
         return None
 
 
 class TerminalConfirmation:
     """Ask the maintainer to paste the link; input is not echoed."""
+
+    advice = TERMINAL_ADVICE
 
     def confirm_link(self, request: ConfirmationRequest) -> Secret | None:
         print(

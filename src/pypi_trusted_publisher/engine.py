@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from . import links
-from .confirm import ConfirmationProvider, NoConfirmation
+from .confirm import TERMINAL_ADVICE, ConfirmationProvider, NoConfirmation
 from .errors import RegistrationFailed
 from .indexes import Index
 from .models import Credentials, Place, Registration, Result, Status, Target
@@ -31,10 +31,7 @@ if TYPE_CHECKING:
 
 METHODS = ("auto", "api", "web", "link")
 UNDONE = (Status.FAILED, Status.NEEDS_CONFIRMATION, Status.DRY_RUN)
-NEEDS_CONFIRMATION_MESSAGE = (
-    "PyPI does not recognise this IP address and e-mailed a confirmation link to the account. Open "
-    "that link from this same machine (or run the CLI in a terminal and paste it), then run this again."
-)
+NEEDS_CONFIRMATION = "PyPI does not recognise this IP address and e-mailed a confirmation link to the account."
 # How the user names each credential: the CLI reads environment variables, the action its inputs.
 ENV_NAMES = {"username": "PYPI_USERNAME", "password": "PYPI_PASSWORD", "api_token": "PYPI_API_TOKEN"}
 
@@ -137,7 +134,8 @@ class Engine:
             clock=clock,
             sleep=sleep,
         )
-        session = WebSession(self.http, credentials, totp, confirmer or NoConfirmation(), sleep)
+        self.confirmer = confirmer or NoConfirmation()
+        session = WebSession(self.http, credentials, totp, self.confirmer, sleep)
         self.web = WebRegistrar(session)
         self._api_served: bool | None = None
 
@@ -205,7 +203,7 @@ class Engine:
         try:
             return self.web.listing(place)
         except NeedsConfirmation:
-            raise RegistrationFailed("new-ip", NEEDS_CONFIRMATION_MESSAGE) from None
+            raise RegistrationFailed("new-ip", self._needs_confirmation()) from None
 
     def _via_web(self, registration: Registration, action: Callable[[Registration], Outcome]) -> Result:
         outcome = action(registration)
@@ -225,13 +223,17 @@ class Engine:
                 registration,
                 Status.NEEDS_CONFIRMATION,
                 pending,
-                NEEDS_CONFIRMATION_MESSAGE,
+                self._needs_confirmation(),
                 reason="new-ip",
                 method=method,
                 known=known,
             )
         except RegistrationFailed as exc:
             return self._failure(registration, exc, method)
+
+    def _needs_confirmation(self) -> str:
+        """What happened, and what works where we run (a terminal, a CI runner)."""
+        return f"{NEEDS_CONFIRMATION} {getattr(self.confirmer, 'advice', TERMINAL_ADVICE)}"
 
     def _failure(self, registration: Registration, exc: RegistrationFailed, method: str) -> Result:
         """A failed result whose manual link points where a human can finish the job."""

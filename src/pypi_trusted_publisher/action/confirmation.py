@@ -74,6 +74,20 @@ class ConfirmationSettings:
         return self.repository.lower() != self.own_repository.lower()
 
 
+# A hosted runner is gone after the job, and the next job has another IP address: the link is of no use.
+CI_ADVICE = (
+    "A hosted runner cannot use that link: it is gone when the job ends, and the next run comes from another "
+    "IP address. What works in CI: log in with a security key (the `pypi-passkey` input), which PyPI trusts "
+    "from any IP address; let the action ask for the link in an issue (`confirmation: issue`); or run on a "
+    "self-hosted runner whose IP address was confirmed once."
+)
+ISSUE_ADVICE = (
+    "No link arrived in the confirmation issue in time. Run the workflow again and post the link sooner (or "
+    "raise `confirmation-timeout`), log in with a security key instead (the `pypi-passkey` input), or run on "
+    "a self-hosted runner whose IP address was confirmed once."
+)
+
+
 def refusal_text(repo: str) -> str:
     return (
         f"PyPI asks to confirm this login with an e-mailed link, and the confirmation issue would be in "
@@ -81,7 +95,8 @@ def refusal_text(repo: str) -> str:
         "address for 6 hours; posted as a comment, it is readable by anyone until it is deleted and "
         "GitHub e-mails it to everyone watching the repository. Nothing was posted. Choose one: set "
         "`confirmation-repository` to a private repository (with a `confirmation-token` that has "
-        "issues: write there); run this job on a self-hosted runner with a stable IP address and confirm "
+        "issues: write there); log in with a security key (the `pypi-passkey` input), which needs no e-mailed "
+        "link; run this job on a self-hosted runner with a stable IP address and confirm "
         "that IP once; run `pypi-trusted-publisher add` on your own machine; or accept the exposure with "
         "`allow-public-confirmation: true`. The e-mailed link is not needed now: ignore it."
     )
@@ -92,12 +107,15 @@ def forbidden_text(repo: str, status: int) -> str:
         f"Could not open the confirmation issue in {repo} (HTTP {status}): the token needs issues: write "
         f"there. Add `permissions: {{issues: write}}` to this job (or pass a `confirmation-token` with "
         f"Issues: read and write on {repo}), set `confirmation: none` to stop at needs-confirmation "
-        "instead, or run `pypi-trusted-publisher add` on your own machine."
+        "instead, log in with a security key (the `pypi-passkey` input) so that no link is needed, or run "
+        "`pypi-trusted-publisher add` on your own machine."
     )
 
 
 class IssueConfirmation:
     """A :class:`~pypi_trusted_publisher.confirm.ConfirmationProvider` backed by issue comments."""
+
+    advice = ISSUE_ADVICE
 
     def __init__(
         self,

@@ -26,7 +26,7 @@ from ..inputs import Resolved, resolve
 from ..models import Registration, Result, Status, Target
 from ..publishers import to_dict
 from . import summary
-from .confirmation import IssueConfirmation
+from .confirmation import CI_ADVICE, IssueConfirmation
 from .github import GitHubApi
 from .settings import CREDENTIAL_NAMES, ActionSettings, parse, secret_values
 
@@ -196,7 +196,7 @@ def annotate(result: Result) -> None:
 
 def add(env: Mapping[str, str], resolved: Resolved, context: RepoContext, settings: ActionSettings) -> int:
     provider = confirmer_for(env, settings)
-    confirmer: ConfirmationProvider = provider if provider is not None else NoConfirmation()
+    confirmer: ConfirmationProvider = provider if provider is not None else NoConfirmation(CI_ADVICE)
     try:
         result = engine.register(
             resolved.registration,
@@ -239,7 +239,7 @@ def add_many(env: Mapping[str, str], batch: list[Resolved], settings: ActionSett
             results = engine.register_many(
                 registrations,
                 settings.credentials,
-                confirmer=provider if provider is not None else NoConfirmation(),
+                confirmer=provider if provider is not None else NoConfirmation(CI_ADVICE),
                 timeout=settings.timeout,
                 method=settings.method,
                 credential_names=CREDENTIAL_NAMES,

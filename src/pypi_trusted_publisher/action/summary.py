@@ -113,6 +113,8 @@ def _next_steps(result: Result) -> list[str]:
 
 
 NEW_IP_OPTIONS = (
+    "Log in with a security key (the `pypi-passkey` input): PyPI trusts a security-key login from a new IP "
+    "address without an e-mail.",
     "Run `pypi-trusted-publisher add` on your own machine: PyPI already knows its IP address, and a "
     "terminal can take the link if it asks.",
     "Let the action ask for the link in an issue (`confirmation: issue`, the default) with "
