@@ -556,3 +556,20 @@ def test_remove_organization_pending_goes_through_the_account_page(wh):
     assert [r.path for r in wh.requests if r.method == "POST" and "publishing" in r.path] == [
         "/manage/account/publishing/"
     ]
+
+
+def test_the_documented_manual_run_against_the_standalone_fake(tmp_path):
+    """`python -m tests.fake_warehouse` then the command it prints: a GitHub add goes through."""
+    from test_fake_warehouse import standalone
+
+    with standalone("--project", "demo-pkg") as lines:
+        url = lines[0].split()[-1]
+        values = {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:4])}
+        env = {"PYPI_USERNAME": values["username"], "PYPI_PASSWORD": values["password"],
+               "PYPI_TOTP_SECRET": values["TOTP secret"]}
+        # One login for both (a second login in the same 30 s would wait for a fresh TOTP code).
+        code, results, err = run(None, "add", "--no-check", "--index", url, "--project", "demo-pkg",
+                                 "--project", "brand-new", "--owner", "someone-new", "--repo", "r",
+                                 "--workflow", "release.yml", env=env, cwd=tmp_path)
+        assert code == 0, err
+        assert [(r["status"], r["pending"]) for r in results] == [("registered", False), ("registered", True)]

@@ -6,6 +6,7 @@ injected through ``FakeWarehouse.clock``; nothing sleeps.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -1087,23 +1088,80 @@ def test_fault_injection_and_request_log(wh: FakeWarehouse) -> None:
     assert wh.requests[0].client_ip == "127.0.0.1"
 
 
-def test_standalone_server_prints_url_and_credentials() -> None:
+def test_any_github_owner_knob(wh: FakeWarehouse, browser: Browser) -> None:
+    """For manual runs: every valid login is a GitHub owner, except the recordings' ``nosuch…``."""
+    wh.any_github_owner = True
+    browser.get(PROJECT_PAGE)
+    added = browser.post(PROJECT_PAGE, {**GITHUB, "owner": "Anybody-At-All", "environment": ""})
+    assert added.status_code == 303
+    (record,) = wh.projects["danas-proj"].publishers
+    assert record.publisher.owner == "Anybody-At-All" and record.external_id
+    refused = browser.post(PROJECT_PAGE, {**GITHUB, "owner": "nosuch-x", "environment": ""})
+    assert errors_in(refused, "github-publisher-form") == {"owner": ["Unknown GitHub user or organization."]}
+
+
+@contextlib.contextmanager
+def standalone(*args: str) -> Iterator[list[str]]:
+    """``python -m tests.fake_warehouse`` running, and what it printed up to its "Press Ctrl-C" line."""
     root = Path(__file__).resolve().parent.parent
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_warehouse", "--port", "0"],
+        [sys.executable, "-m", "tests.fake_warehouse", "--port", "0", *args],
         cwd=root,
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert process.stdout is not None
     try:
-        assert process.stdout is not None
-        url = process.stdout.readline().split()[-1]
-        credentials = dict(process.stdout.readline().split(":", 1) for _ in range(4))
-        assert credentials["username"].strip() == DEFAULT_USERNAME
-        assert httpx.get(f"{url}/account/login/").status_code == 200
+        lines: list[str] = []
+        while not lines or not lines[-1].startswith("Press Ctrl-C"):
+            line = process.stdout.readline()
+            assert line, f"the server stopped after printing {lines}"
+            lines.append(line.rstrip("\n"))
+        yield lines
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_standalone_server_prints_how_to_use_it() -> None:
+    with standalone("--project", "demo-pkg", "--github-owner", "octo-org") as lines:
+        url = lines[0].split()[-1]
+        credentials = dict(line.split(":", 1) for line in lines[1:5])
+        assert credentials["username"].strip() == DEFAULT_USERNAME
+        assert credentials["TOTP secret"].strip() and credentials["password"].strip() == DEFAULT_PASSWORD
+        said = "\n".join(lines)
+        assert "GitHub owners: octo-org" in said and "demo-pkg (owned by dana)" in said
+        assert f"pypi-trusted-publisher add --index {url}" in said and "PYPI_TOTP_SECRET=" in said
+        assert httpx.get(f"{url}/account/login/").status_code == 200
+        assert httpx.get(f"{url}/simple/demo-pkg/").status_code == 200
+
+
+def test_standalone_server_reads_a_config(tmp_path: Path) -> None:
+    config = tmp_path / "fake.toml"
+    config.write_text(
+        'github_owners = ["octo"]\n'
+        '[[user]]\nusername = "erin"\npassword = "pw-erin"\n'
+        '[[organization]]\nname = "octo-org"\nowners = ["erin"]\n'
+        '[[project]]\nname = "erins-pkg"\nowners = ["erin"]\nmaintainers = ["dana"]\nhas_releases = true\n',
+        encoding="utf-8",
+    )
+    with standalone("--config", str(config)) as lines:
+        said = "\n".join(lines)
+        assert "user erin: password pw-erin, TOTP secret " in said
+        assert "erins-pkg (owned by erin; maintained by dana)" in said and "organization octo-org" in said
+        url = lines[0].split()[-1]
+        assert httpx.get(f"{url}/pypi/erins-pkg/json").status_code == 200
+
+
+def test_standalone_server_refuses_a_bad_config(tmp_path: Path) -> None:
+    config = tmp_path / "fake.toml"
+    config.write_text('[[project]]\nname = "x"\ncolour = "red"\n', encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.fake_warehouse", "--config", str(config)],
+        cwd=root, capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "colour" in proc.stderr and "Traceback" not in proc.stderr
 
 
 # --- Markup parity with the recorded pages ----------------------------------------------------

@@ -34,6 +34,7 @@ import time
 import traceback
 import unicodedata
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus, cookies
@@ -1138,6 +1139,8 @@ class _View:
                     ),
                     None,
                 )
+                if found is None and self.wh.any_github_owner and not owner.lower().startswith("nosuch"):
+                    found = (owner, 100_000 + zlib.crc32(owner.lower().encode()) % 900_000)
                 if found is None:
                     checked.errors["owner"] = ["Unknown GitHub user or organization."]
                 else:
@@ -1883,7 +1886,8 @@ class FakeWarehouse:
     as a context manager), point the client at ``url``, then inspect the state.
 
     Knobs (read on every request, so tests may change them while it runs):
-    ``github_owners`` (login -> id; other owners are unknown to "GitHub"),
+    ``github_owners`` (login -> id; other owners are unknown to "GitHub", unless
+    ``any_github_owner``, then only those starting with "nosuch" are),
     ``activestate_orgs`` / ``activestate_actors`` (actor -> id), ``disabled_providers``
     (admin flags, e.g. ``{"gitlab"}``), ``registration_limit`` / ``registration_retry_after``
     (per user and per IP, per day), ``reauth_seconds``, ``token_api`` (serve the §12
@@ -1901,6 +1905,8 @@ class FakeWarehouse:
         self.pending_publishers: list[PendingPublisherRecord] = []
         # GitHub's /users/{login} (case-insensitive), answered with the canonical login.
         self.github_owners: dict[str, int] = {}
+        # Manual runs: every valid login is an owner, except the recordings' "nosuch…" ones.
+        self.any_github_owner = False
         self.activestate_orgs: set[str] = set()
         self.activestate_actors: dict[str, str] = {}
         self.disabled_providers: set[str] = set()
