@@ -251,7 +251,7 @@ def test_timeout_returns_none_and_closes_the_issue(github: FakeGitHub) -> None:
 
 def test_one_minute_is_not_minutes(github: FakeGitHub) -> None:
     log = Log()
-    p = provider(github, log, timeout=60.0)
+    p = provider(github, log, timeout=60.0, poll_interval=20.0)
     now = [0.0]
     p.clock, p.sleep = (lambda: now[0]), (lambda seconds: now.__setitem__(0, now[0] + seconds))
     assert p.confirm_link(REQUEST) is None

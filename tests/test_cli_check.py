@@ -72,5 +72,3 @@ def test_listed_findings_say_which_publisher(warehouse, checkout):
     assert len(missing) == 2
     assert sorted(f["subject"] for f in missing) == sorted(report["checked"])
     assert all(f["message"].split("'")[1] in f["subject"] for f in missing)
-    code, text, _ = run(warehouse, "check", "--listed", cwd=checkout, as_json=False)
-    assert "  for: GitHub publisher octo-org/my-pkg, workflow other.yml" in text

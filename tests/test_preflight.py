@@ -662,6 +662,7 @@ def test_combine_says_which_subject_each_finding_is_about() -> None:
     ]
     assert combined.checked == ["one", "two"]
     assert "For two:" in render_markdown(combined) and "For one:%0A" in render_annotations(combined)[0]
+    assert "\n  for: two\n" in render_text(combined)
 
 
 def test_importing_the_package_does_not_import_yaml_or_httpx() -> None:
