@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from fake_github import GITHUB_TOKEN, REPO, FakeGitHub
-from pypi_trusted_publisher import engine
+from pypi_trusted_publisher import engine, render
 from pypi_trusted_publisher.action import entrypoint
 from pypi_trusted_publisher.action.confirmation import IssueConfirmation
 from pypi_trusted_publisher.action.entrypoint import OUTPUTS, main
@@ -378,6 +378,7 @@ def test_check_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypa
     outputs = runner.outputs()
     assert outputs["status"] == "checked" and outputs["check"] == "passed" and calls == []
     assert json.loads(outputs["json"])["check"]["errors"] == 0
+    assert tuple(json.loads(outputs["json"]))[:11] == render.RESULT_KEYS  # a result line's shape
     (runner.workspace / ".github" / "workflows" / "release.yml").unlink()
     runner.inputs(workflow="release.yml")
     code, lines = run(runner, capsys)

@@ -55,3 +55,9 @@ def test_listings_count_in_the_singular() -> None:
     assert render.rows_table(place, False, [row]).startswith("1 publisher of 'my-pkg' on pypi.org:")
     assert render.rows_table(place, True, [row]).startswith("1 pending publisher on pypi.org:")
     assert render.rows_table(place, True, [row, row]).startswith("2 pending publishers on pypi.org:")
+
+
+def test_one_shape_for_every_result_line() -> None:
+    assert tuple(result(Status.FAILED).to_dict())[: len(render.RESULT_KEYS)] == render.RESULT_KEYS
+    line = json.loads(render.failure_line("network", "No answer.", retry_after=3))
+    assert tuple(line)[: len(render.RESULT_KEYS)] == render.RESULT_KEYS and line["retry_after"] == 3

@@ -23,6 +23,9 @@ SYMBOL = {
     Status.REMOVED: "✓ removed",
 }
 DONE = (Status.REGISTERED, Status.EXISTS, Status.REMOVED)
+# The keys of every JSON result line, in order (Result.to_dict's, which may add manual_steps, retry_after).
+RESULT_KEYS = ("status", "index", "project", "pending", "organization", "publisher", "method", "manage_url",
+               "manual_url", "message", "reason")
 
 
 def defaults(chosen: list[Default]) -> str:
@@ -73,29 +76,24 @@ def json_line(result: Result, **extra: object) -> str:
     return _dumps(data)
 
 
+def shaped_line(**values: object) -> str:
+    """A JSON line with a result line's keys in its order (null where there is no value), then any others."""
+    return _dumps({**dict.fromkeys(RESULT_KEYS), **values})
+
+
 def failure_line(
     reason: str, message: str, *, field: str | None = None, place: Place | None = None, retry_after: int | None = None
 ) -> str:
-    """A failure that has no :class:`Result` (bad input, a listing that failed): a result line's keys, in its
-    order, with what is unknown as null; ``field`` names the bad input."""
-    data: dict[str, object] = {
-        "status": "failed",
-        "index": place.index.url if place else None,
-        "project": (place.normalized_project or None) if place else None,
-        "pending": None,
-        "organization": (place.organization or None) if place else None,
-        "publisher": None,
-        "method": None,
-        "manage_url": None,
-        "manual_url": None,
-        "message": message,
-        "reason": reason,
-    }
+    """A failure that has no :class:`Result` (bad input, a listing that failed); ``field`` names the bad input."""
+    known: dict[str, object] = {}
+    if place is not None:
+        known.update(index=place.index.url, project=place.normalized_project or None,
+                     organization=place.organization or None)
     if reason == "invalid-input":
-        data["field"] = field or None
+        known["field"] = field or None
     if retry_after is not None:
-        data["retry_after"] = retry_after
-    return _dumps(data)
+        known["retry_after"] = retry_after
+    return shaped_line(status="failed", message=message, reason=reason, **known)
 
 
 def _dumps(data: dict[str, object]) -> str:

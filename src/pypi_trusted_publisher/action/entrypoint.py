@@ -147,16 +147,18 @@ def check_only(env: Mapping[str, str], resolved: Resolved, context: RepoContext,
         else "The check found nothing that would make the first trusted upload fail."
     )
     (gha.error if failed else gha.notice)(message, title=f"{TITLE}: check")
-    payload = {
-        "status": status,
-        "mode": "check",
-        "index": registration.index.url,
-        "project": registration.normalized_project,
-        "pending": pending,
-        "publisher": to_dict(registration.publisher),
-        "message": message,
-        "check": preflight.render_json(report),
-    }
+    line = render.shaped_line(
+        status=status,
+        index=registration.index.url,
+        project=registration.normalized_project,
+        pending=pending,
+        organization=registration.organization or None,
+        publisher=to_dict(registration.publisher),
+        message=message,
+        reason="check-failed" if failed else None,
+        mode="check",
+        check=preflight.render_json(report),
+    )
     write_outputs(
         env,
         {
@@ -165,7 +167,7 @@ def check_only(env: Mapping[str, str], resolved: Resolved, context: RepoContext,
             "message": message,
             "reason": "check-failed" if failed else "",
             "check": "failed" if failed else "passed",
-            "json": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            "json": line,
         },
     )
     headline = "❌ failed" if failed else "✅ passed"
