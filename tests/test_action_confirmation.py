@@ -115,6 +115,7 @@ def test_link_from_a_writer_is_masked_deleted_then_returned(github: FakeGitHub) 
     assert "paste" in issue.body.lower() or "only the link" in issue.body
     assert "dana" not in issue.body  # the PyPI username stays out of the issue
     assert "https://pypi.org/account/confirm-login/?token=" in issue.body
+    assert "Unrecognized login to your PyPI account" in issue.body and "[PyPI]" not in issue.body
     assert not any(LINK in line or TOKEN_PART in line for line in log.lines + log.warnings)
     # the outcome closes the issue this run opened
     from pypi_trusted_publisher.engine import plan
@@ -246,6 +247,16 @@ def test_timeout_returns_none_and_closes_the_issue(github: FakeGitHub) -> None:
     assert issue.state == "closed" and issue.state_reason == "not_planned"
     assert "No usable confirmation link" in github.issue_comments(REPO, 1)[-1].body
     assert p.notes
+
+
+def test_one_minute_is_not_minutes(github: FakeGitHub) -> None:
+    log = Log()
+    p = provider(github, log, timeout=60.0, poll_interval=20.0)
+    now = [0.0]
+    p.clock, p.sleep = (lambda: now[0]), (lambda seconds: now.__setitem__(0, now[0] + seconds))
+    assert p.confirm_link(REQUEST) is None
+    assert "Waiting up to 1 minute for" in log.lines[0]
+    assert "within 1 minute;" in github.issue_comments(REPO, 1)[-1].body and "1 minute." in p.notes[0]
 
 
 def test_named_issue_gets_a_comment_and_stays_open(github: FakeGitHub) -> None:

@@ -144,7 +144,7 @@ def test_new_ip_in_a_public_repository_stops_before_posting(
     capsys.readouterr()
     assert runner.outputs()["reason"] == "confirmation-public-repository"
     assert github.issues == {} and not site.pending_publishers
-    assert "allow-public-confirmation" in runner.summary()
+    assert "allow-public-confirmation" in runner.summary() and "`pypi-passkey`" in runner.summary()
 
 
 def test_new_ip_with_confirmation_none(
@@ -156,6 +156,25 @@ def test_new_ip_with_confirmation_none(
     capsys.readouterr()
     assert runner.outputs()["status"] == "needs-confirmation" and runner.outputs()["reason"] == "new-ip"
     assert github.issues == {}
+    # What works on a runner, not "open the link from this same machine" (it is gone after the job).
+    message = runner.outputs()["message"]
+    assert "same machine" not in message and "paste" not in message
+    assert "`pypi-passkey`" in message and "`confirmation: issue`" in message and "self-hosted runner" in message
+    assert "`pypi-passkey`" in runner.summary()
+
+
+def test_new_ip_timeout_in_the_issue_advises_what_works_in_ci(
+    tmp_path: Path, site: Any, github: FakeGitHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.users["dana"].confirmed_ips.clear()
+    clock = iter(range(0, 10_000, 30))
+    fast_polling(monkeypatch, clock=lambda: next(clock))
+    runner = runner_for(tmp_path, site, github, confirmation_timeout="1")
+    assert main(env=runner.env) == 1
+    capsys.readouterr()
+    message = runner.outputs()["message"]
+    assert runner.outputs()["status"] == "needs-confirmation" and "same machine" not in message
+    assert "`pypi-passkey`" in message and "confirmation-timeout" in message
 
 
 def test_subprocess_end_to_end_with_confirmation(tmp_path: Path, site: Any, github: FakeGitHub) -> None:
@@ -205,3 +224,11 @@ def test_several_projects_in_one_login(
     summary = runner.summary()
     assert "| `theirs` |" in summary and "not-owner" in summary
     assert_masked_first(lines, runner.files())
+
+
+def test_the_missing_input_is_named(tmp_path: Path, site: Any, github: FakeGitHub) -> None:
+    runner = runner_for(tmp_path, site, github, pypi_password="")
+    assert main(env=runner.env) == 1
+    outputs = runner.outputs()
+    assert outputs["reason"] == "no-credentials" and "pypi-password is not set" in outputs["message"]
+    assert "PYPI_PASSWORD" not in outputs["message"]

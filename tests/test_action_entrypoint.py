@@ -24,14 +24,14 @@ from typing import Any
 import pytest
 
 from fake_github import GITHUB_TOKEN, REPO, FakeGitHub
-from pypi_trusted_publisher import engine
+from pypi_trusted_publisher import engine, render
 from pypi_trusted_publisher.action import entrypoint
 from pypi_trusted_publisher.action.confirmation import IssueConfirmation
 from pypi_trusted_publisher.action.entrypoint import OUTPUTS, main
 from pypi_trusted_publisher.action.settings import env_name
 from pypi_trusted_publisher.confirm import ConfirmationRequest, NoConfirmation
 from pypi_trusted_publisher.errors import RegistrationFailed
-from pypi_trusted_publisher.models import Credentials, Registration, Result, Status
+from pypi_trusted_publisher.models import Credentials, Registration, Result, Status, Target
 
 PASSWORD = "correct horse battery staple"
 TOTP_SECRET = "JBSW Y3DP EHPK 3PXP"
@@ -161,7 +161,9 @@ def stub_register(monkeypatch: pytest.MonkeyPatch, outcome: Callable[[Registrati
 
 def with_status(status: Status, message: str, **changes: Any) -> Callable[[Registration, dict[str, Any]], Result]:
     def outcome(registration: Registration, kwargs: dict[str, Any]) -> Result:
-        return dataclasses.replace(engine.plan(registration), status=status, message=message, method="web", **changes)
+        # The web session found out where the publisher goes: a pending one only when asked for.
+        pending = registration.target is Target.PENDING
+        return engine._result(registration, status, pending, message, method="web", **changes)
 
     return outcome
 
@@ -232,6 +234,19 @@ def test_failure_fails_the_step_with_reason_and_manual_link(
     assert_masked_first(lines, runner.files())
 
 
+def test_unknown_project_gives_both_ways_and_no_prefill_claim(
+    runner: Runner, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unknown(registration: Registration, kwargs: dict[str, Any]) -> Result:
+        return engine._result(registration, Status.FAILED, None, "Login refused.", reason="wrong-password")
+
+    stub_register(monkeypatch, unknown)
+    assert run(runner, capsys)[0] == 1
+    outputs, summary = runner.outputs(), runner.summary()
+    assert outputs["pending"] == "" and outputs["manual-url"].endswith("/manage/account/publishing/")
+    assert "prefilled:" not in summary and "is not known" in summary and "PyPI Project Name: Demo_Pkg" in summary
+
+
 def test_index_messages_cannot_inject_workflow_commands(
     runner: Runner, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -261,9 +276,14 @@ def test_fail_on_error_false_succeeds_but_reports(
         ({"provider": "bitbucket"}, "provider"),
         ({"dry_run": "yes"}, "dry-run"),
         ({"timeout": "0"}, "timeout"),
+        ({"timeout": "nan"}, "timeout"),
+        ({"timeout": "inf"}, "timeout"),
         ({"target": "maybe"}, "target"),
         ({"confirmation_repository": "not a repo"}, "confirmation-repository"),
         ({"workflow": ".github/workflows/release.yml"}, "workflow"),
+        ({"project": "my project"}, "project"),
+        ({"project": "good-one, my project"}, "project"),
+        ({"index": "pypi testpypi"}, "index"),
     ],
 )
 def test_invalid_input_exits_2(
@@ -279,9 +299,18 @@ def test_invalid_input_exits_2(
     outputs = runner.outputs()
     assert outputs["status"] == "failed" and outputs["reason"] == "invalid-input"
     assert json.loads(outputs["json"])["field"] == field
+    assert list(json.loads(outputs["json"]))[:3] == ["status", "index", "project"]  # a result line's shape
     assert "invalid input" in runner.summary()
     assert any(line.startswith("::error") for line in lines)
     assert_masked_first(lines, runner.files())
+
+
+def test_lists_split_on_newlines_and_commas_only() -> None:
+    from pypi_trusted_publisher.action.settings import several
+
+    assert several("a, b\r\nc,,\n d \n") == ["a", "b", "c", "d"]
+    assert several("my project") == ["my project"]
+    assert several(None) == several("") == []
 
 
 def test_inputs_reach_the_options(
@@ -324,6 +353,16 @@ def test_dry_run_needs_no_credentials_and_no_network(tmp_path: Path, capsys: pyt
     assert "Run again without `dry-run`" in runner.summary()
 
 
+def test_several_projects_print_their_defaults(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runner = make_runner(tmp_path).inputs(dry_run="true", project="a-pkg\nb-pkg", index="pypi, testpypi")
+    code, lines = run(runner, capsys)
+    assert code == 0
+    text = "\n".join(lines)
+    assert "Defaults for 'a-pkg' on pypi.org, 'b-pkg' on pypi.org:" in text
+    assert "Defaults for 'a-pkg' on test.pypi.org, 'b-pkg' on test.pypi.org:" in text
+    assert "  owner = octo (from GITHUB_REPOSITORY)" in text and "  environment = testpypi (from" in text
+
+
 def test_check_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     calls = stub_register(monkeypatch, with_status(Status.REGISTERED, "unexpected"))
     runner = make_runner(tmp_path).inputs(mode="check")
@@ -331,6 +370,7 @@ def test_check_mode(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypa
     outputs = runner.outputs()
     assert outputs["status"] == "checked" and outputs["check"] == "passed" and calls == []
     assert json.loads(outputs["json"])["check"]["errors"] == 0
+    assert tuple(json.loads(outputs["json"]))[:11] == render.RESULT_KEYS  # a result line's shape
     (runner.workspace / ".github" / "workflows" / "release.yml").unlink()
     runner.inputs(workflow="release.yml")
     code, lines = run(runner, capsys)

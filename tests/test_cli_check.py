@@ -54,3 +54,21 @@ def test_check_listed_publishers(warehouse, checkout):
     warehouse.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", "publish.yml", "pypi"))
     code, [report], _ = run(warehouse, "check", "--listed", cwd=checkout)
     assert code == 1 and report["findings"][0]["code"] == "workflow-not-found"
+
+
+def test_the_check_names_the_normalised_project(checkout):
+    code, [result], _ = run(None, "add", "--dry-run", "--project", "My_Pkg", *GH, cwd=checkout)
+    assert code == 0 and result["project"] == "my-pkg"
+    assert result["check"]["checked"][0].endswith("for project my-pkg")
+
+
+def test_listed_findings_say_which_publisher(warehouse, checkout):
+    warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME])
+    for workflow in ("publish.yml", "other.yml"):
+        warehouse.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", workflow, "pypi"))
+    code, [report], _ = run(warehouse, "check", "--listed", cwd=checkout)
+    assert code == 1
+    missing = [f for f in report["findings"] if f["code"] == "workflow-not-found"]
+    assert len(missing) == 2
+    assert sorted(f["subject"] for f in missing) == sorted(report["checked"])
+    assert all(f["message"].split("'")[1] in f["subject"] for f in missing)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -22,8 +23,11 @@ SCRIPT = Path(sys.executable).with_name("pypi-trusted-publisher")
 GH = ["--owner", "octo-org", "--repo", "my-pkg", "--workflow", "release.yml", "--environment", "pypi"]
 
 
-def run(wh: FakeWarehouse | None, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
-    """Run the CLI with --json; return (exit code, parsed JSON lines, stderr)."""
+def run(
+    wh: FakeWarehouse | None, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+    as_json: bool = True, timeout: str = "5",
+):
+    """Run the CLI with --json; return (exit code, parsed JSON lines, stderr), or stdout's text without --json."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PYPI_", "GITHUB_"))}
     base.update(
         {"PYPI_USERNAME": DEFAULT_USERNAME, "PYPI_PASSWORD": DEFAULT_PASSWORD, "PYPI_TOTP_SECRET": DEFAULT_TOTP_SECRET}
@@ -33,9 +37,11 @@ def run(wh: FakeWarehouse | None, *args: str, env: dict[str, str] | None = None,
                "pypi_trusted_publisher"])]
     index = ["--index", wh.url] if wh is not None else []
     proc = subprocess.run(
-        [*command, *args, *index, "--json", "--timeout", "5"],
+        [*command, *args, *index, *(["--json"] if as_json else []), "--timeout", timeout],
         env=base, cwd=cwd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
     )
+    if not as_json:
+        return proc.returncode, proc.stdout, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     return proc.returncode, lines, proc.stderr
 
@@ -140,9 +146,26 @@ def test_organization_duplicate_is_verified_not_trusted(wh):
 
 def test_dry_run_makes_no_request(wh):
     code, [result], _ = run(wh, "add", "--dry-run", "--project", "my-pkg", *GH)
-    assert code == 0 and result["status"] == "dry-run"
-    assert result["manual_url"].startswith(f"{wh.url}/manage/project/my-pkg/settings/publishing/?provider=github")
+    assert code == 0 and result["status"] == "dry-run" and result["pending"] is None  # not looked up
+    assert f"{wh.url}/manage/project/my-pkg/settings/publishing/?provider=github" in result["manual_steps"][1]
     assert wh.requests == []
+    code, [result], _ = run(wh, "add", "--dry-run", "--existing", "--project", "my-pkg", *GH)
+    assert result["manual_url"].startswith(f"{wh.url}/manage/project/my-pkg/settings/publishing/?provider=github")
+
+
+def test_defaults_that_differ_say_for_which_registration(wh):
+    code, results, err = run(None, "add", "--dry-run", "--no-check", "--project", "my-pkg", *GH[:-2],
+                             "--index", "pypi", "--index", "testpypi")
+    assert code == 0 and len(results) == 2
+    assert "Defaults for 'my-pkg' on pypi.org:\n  environment = pypi" in err
+    assert "Defaults for 'my-pkg' on test.pypi.org:\n  environment = testpypi" in err
+    code, results, err = run(None, "add", "--dry-run", "--no-check", "--project", "a", "--project", "b", *GH[:-2])
+    assert err.count("Defaults:\n  environment = pypi") == 1
+
+
+def test_star_environment_means_any(wh):
+    code, [result], _ = run(wh, "add", "--dry-run", "--project", "my-pkg", *GH[:-2], "--environment", "*")
+    assert code == 0 and result["publisher"]["environment"] == ""
 
 
 def test_defaults_from_the_repository(wh, tmp_path):
@@ -162,6 +185,72 @@ def test_bad_input_exits_2_before_any_request(wh):
     assert code == 2 and result["reason"] == "invalid-input" and result["field"] == "workflow"
     assert "Workflow filename must be a filename only, without directories" in err
     assert "Traceback" not in err and wh.requests == []
+
+
+@pytest.mark.parametrize(
+    ("command", "value"),
+    [
+        *((["add", "--project", "my-pkg", *GH], value) for value in ("nan", "inf", "0", "0.5", "301", "abc")),
+        *((command, "nan") for command in (["list", "--project", "my-pkg"], ["check", "--listed"],
+                                           ["remove", "--yes", "--project", "my-pkg", *GH])),
+    ],
+)
+def test_timeout_outside_1_to_300_is_refused_before_any_request(wh, command, value):
+    code, [result], err = run(wh, *command, timeout=value)
+    assert code == 2 and result["reason"] == "invalid-input" and result["field"] == "timeout"
+    assert result["message"] == f"--timeout must be a number from 1 to 300, got {value!r}"
+    assert "internal error" not in err and wh.requests == []
+
+
+RESULT_KEYS = ["status", "index", "project", "pending", "organization", "publisher", "method", "manage_url",
+               "manual_url", "message", "reason"]
+
+
+def raw_lines(*args: str, env: dict[str, str] | None = None) -> tuple[int, list[str], str]:
+    code, out, err = run(None, *args, "--json", as_json=False, env=env)
+    return code, out.splitlines(), err
+
+
+def test_every_result_line_has_one_shape(wh):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    wrong = {"PYPI_PASSWORD": "nope"}
+    lines = [
+        raw_lines("add", "--dry-run", "--no-check", "--project", "my-pkg", *GH, "--index", wh.url)[1],
+        raw_lines("list", "--project", "my-pkg", "--index", down)[1],
+        raw_lines("check", "--listed", "--project", "my-pkg", "--index", wh.url, env=wrong)[1],
+        raw_lines("remove", "--yes", "--project", "my-pkg", *GH, "--index", wh.url, env=wrong)[1],
+        raw_lines("add", "--project", "not a name!", *GH)[1],
+        raw_lines("add", "--provider", "bitbucket")[1],
+    ]
+    for (line,) in lines:
+        assert json.dumps(json.loads(line), ensure_ascii=False, separators=(",", ":")) == line  # compact
+        assert [key for key in json.loads(line) if key in RESULT_KEYS] == RESULT_KEYS, line
+    (listed,) = lines[1]
+    assert json.loads(listed)["reason"] == "network"
+    for (line,), index in zip(lines[1:3], (down, wh.url), strict=True):
+        failed = json.loads(line)
+        assert failed["index"] == index and failed["project"] == "my-pkg" and failed["publisher"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "said"),
+    [
+        (["add", "--provider", "bitbucket"], "provider", "argument --provider: invalid choice: 'bitbucket'"),
+        (["add", "--owner", "-lead"], "owner",
+         "argument --owner: expected one argument (a value that starts with '-' is written --owner=VALUE)"),
+        (["bogus"], "command", "argument COMMAND: invalid choice: 'bogus'"),
+        (["add", "--no-such-flag"], None, "unrecognized arguments: --no-such-flag"),
+    ],
+)
+def test_argument_errors_are_one_line_and_json(args, field, said):
+    code, out, err = run(None, *args, as_json=False)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"error: {said}") and "--help" in err and "usage:" not in err
+    code, [result], _ = run(None, *args)
+    assert code == 2 and result["reason"] == "invalid-input" and result["field"] == field
+    assert result["message"].startswith(said) and result["status"] == "failed"
 
 
 def test_plain_http_index_refused():
@@ -186,6 +275,28 @@ def test_wrong_password(wh):
     assert "provider=github" in result["manual_url"]
 
 
+def test_a_failed_login_does_not_guess_where_a_missing_project_goes(wh):
+    """Auto target, login refused: the public simple index does not list the project, so both ways."""
+    result = failure(wh, "--project", "brand-new", *GH, env={"PYPI_PASSWORD": "nope"})
+    assert result["pending"] is None and result["manual_url"] == f"{wh.url}/manage/account/publishing/"
+    steps = "\n".join(result["manual_steps"])
+    assert "probably does not exist yet" in steps and "PyPI Project Name: brand-new" in steps
+    assert f"{wh.url}/manage/project/brand-new/settings/publishing/?provider=github" in steps
+    assert ("GET", "/simple/brand-new/") in [(r.method, r.path) for r in wh.requests]
+
+
+def test_a_failed_login_finds_an_existing_project_without_releases(wh):
+    wh.add_project("no-release-yet", owners=["someone"])
+    result = failure(wh, "--project", "no-release-yet", *GH, env={"PYPI_PASSWORD": "nope"})
+    assert result["pending"] is False and "provider=github" in result["manual_url"]
+    assert "manual_steps" not in result
+
+
+def test_existing_flag_on_a_missing_project_points_to_the_pending_page(wh):
+    result = failure(wh, "--existing", "--project", "nope-missing", *GH)
+    assert result["pending"] is True and result["manual_url"] == f"{wh.url}/manage/account/publishing/"
+
+
 def test_locked_out(wh):
     for _ in range(10):
         failure(wh, "--project", "my-pkg", *GH, env={"PYPI_PASSWORD": "nope"})
@@ -208,7 +319,31 @@ def test_one_time_code_is_tried_once(wh):
 def test_missing_credentials_gives_the_link(wh):
     code, [result], _ = run(wh, "add", "--project", "my-pkg", *GH, env={"PYPI_USERNAME": "", "PYPI_PASSWORD": ""})
     assert code == 1 and result["reason"] == "no-credentials" and result["method"] == "link"
-    assert "provider=github" in result["manual_url"] and wh.requests == []
+    # One public lookup (no login) tells that the project exists: its page is the right link.
+    assert "provider=github" in result["manual_url"] and result["pending"] is False
+    assert [(r.method, r.path) for r in wh.requests] == [("GET", "/simple/my-pkg/")]
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({"PYPI_PASSWORD": ""}, "PYPI_PASSWORD is not set"),
+        ({"PYPI_USERNAME": ""}, "PYPI_USERNAME is not set"),
+        ({"PYPI_USERNAME": "", "PYPI_PASSWORD": ""}, "PYPI_USERNAME and PYPI_PASSWORD are not set"),
+    ],
+)
+def test_the_missing_credential_is_named_by_add_and_list(wh, env, missing):
+    code, [added], _ = run(wh, "add", "--project", "my-pkg", *GH, env=env)
+    code_list, [listed], _ = run(wh, "list", "--project", "my-pkg", env=env)
+    assert code == code_list == 1
+    assert missing in added["message"] and missing in listed["message"]
+    assert "No credentials were given" not in added["message"]
+    assert not any(r.path.startswith("/account/") for r in wh.requests)
+
+
+def test_the_link_method_says_it_was_asked_for(wh):
+    code, [result], _ = run(wh, "add", "--project", "my-pkg", *GH, "--method", "link")
+    assert code == 1 and result["reason"] == "link-only" and "method link" in result["message"]
 
 
 def test_new_ip_needs_confirmation(wh):
@@ -216,12 +351,29 @@ def test_new_ip_needs_confirmation(wh):
     code, [result], _ = run(wh, "add", "--project", "my-pkg", *GH)
     assert code == 1 and result["status"] == "needs-confirmation" and result["reason"] == "new-ip"
     assert len(wh.outbox) == 1 and posts(wh) == 0
+    assert "Open that link from this same machine" in result["message"]  # the terminal's advice stays
 
 
 def test_not_owner(wh):
     wh.add_project("theirs", owners=["someone"], maintainers=[DEFAULT_USERNAME])
     result = failure(wh, "--project", "theirs", *GH)
     assert result["reason"] == "not-owner" and "provider=github" in result["manual_url"]
+    assert "You are a Maintainer of 'theirs'" in result["message"]
+
+
+def test_no_role_on_the_project(wh):
+    wh.add_project("foreign", owners=["someone"])
+    result = failure(wh, "--project", "foreign", *GH)
+    assert result["reason"] == "not-owner" and "Maintainer" not in result["message"]
+    assert "Your account has no role on 'foreign'" in result["message"] and DEFAULT_USERNAME not in result["message"]
+    assert "only an Owner can add publishers" in result["message"]
+
+
+def test_owner_of_a_quarantined_project(wh):
+    wh.projects["my-pkg"].quarantined = True
+    result = failure(wh, "--project", "my-pkg", *GH)
+    assert result["reason"] == "not-owner" and "You are an Owner of 'my-pkg'" in result["message"]
+    assert "quarantined" in result["message"]
 
 
 def test_existing_flag_on_missing_project(wh):
@@ -270,12 +422,14 @@ def test_stdlib_name_refused_after_auto_finds_no_project(wh):
 def test_unknown_github_owner(wh):
     result = failure(wh, "--project", "my-pkg", "--owner", "nosuch-owner", *GH[2:])
     assert result["reason"] == "unknown-owner" and "Unknown GitHub user or organization." in result["message"]
+    assert ".." not in result["message"]
 
 
 def test_registration_rate_limit(wh):
-    wh.registration_limit = 0
+    wh.registration_limit, wh.registration_retry_after = 0, 1
     result = failure(wh, "--project", "my-pkg", *GH)
-    assert result["reason"] == "rate-limited" and result["retry_after"] == wh.registration_retry_after
+    assert result["reason"] == "rate-limited" and result["retry_after"] == 1
+    assert "Try again in 1 second." in result["message"]
 
 
 def test_provider_disabled_detected_without_post(wh):
@@ -340,11 +494,33 @@ def test_list_and_remove(wh):
     assert [p.publisher.kind for p in wh.projects["my-pkg"].publishers] == ["google"]
 
 
+def test_remove_in_text_mode(wh):
+    wh.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"))
+    code, out, err = run(wh, "remove", "--project", "my-pkg", "--yes", *GH, as_json=False)
+    assert code == 0, err
+    assert out.startswith("✓ removed: Removed the publisher") and "internal error" not in err
+    assert wh.projects["my-pkg"].publishers == []
+
+
 def test_remove_missing_is_non_destructive(wh):
     wh.add_publisher("my-pkg", GooglePublisher("ci@x.iam.gserviceaccount.com"))
     code, [result], _ = run(wh, "remove", "--project", "my-pkg", "--yes", *GH)
     assert code == 1 and result["reason"] == "not-found"
     assert len(wh.projects["my-pkg"].publishers) == 1 and posts(wh) == 0
+
+
+def test_failed_remove_says_how_to_remove_by_hand(wh):
+    code, out, _ = run(wh, "remove", "--pending", "--project", "brand-new", "--yes", *GH, as_json=False)
+    assert code == 1 and "reason    not-found" in out
+    assert "Add" not in out and f"manual    {wh.url}/manage/account/publishing/" in out
+
+
+@pytest.mark.parametrize("command", ["remove", "check"])
+def test_help_is_written_for_each_command(command):
+    proc = subprocess.run([sys.executable, "-m", "pypi_trusted_publisher", command, "--help"],
+                          capture_output=True, text=True, check=True)
+    assert "register a pending publisher" not in proc.stdout
+    assert ("repeat" not in proc.stdout) if command == "remove" else ("repeat" in proc.stdout)
 
 
 def test_remove_needs_yes_without_terminal(wh):
@@ -371,3 +547,20 @@ def test_remove_organization_pending_goes_through_the_account_page(wh):
     assert [r.path for r in wh.requests if r.method == "POST" and "publishing" in r.path] == [
         "/manage/account/publishing/"
     ]
+
+
+def test_the_documented_manual_run_against_the_standalone_fake(tmp_path):
+    """`python -m tests.fake_warehouse` then the command it prints: a GitHub add goes through."""
+    from test_fake_warehouse import standalone
+
+    with standalone("--project", "demo-pkg") as lines:
+        url = lines[0].split()[-1]
+        values = {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:4])}
+        env = {"PYPI_USERNAME": values["username"], "PYPI_PASSWORD": values["password"],
+               "PYPI_TOTP_SECRET": values["TOTP secret"]}
+        # One login for both (a second login in the same 30 s would wait for a fresh TOTP code).
+        code, results, err = run(None, "add", "--no-check", "--index", url, "--project", "demo-pkg",
+                                 "--project", "brand-new", "--owner", "someone-new", "--repo", "r",
+                                 "--workflow", "release.yml", env=env, cwd=tmp_path)
+        assert code == 0, err
+        assert [(r["status"], r["pending"]) for r in results] == [("registered", False), ("registered", True)]

@@ -83,3 +83,26 @@ def test_prompts_and_pasted_confirmation_link(warehouse: FakeWarehouse, tmp_path
     result = json.loads(next(line for line in term.screen.splitlines() if line.startswith('{"status"')))
     assert result["status"] == "registered"
     assert "127.0.0.1" in warehouse.users[DEFAULT_USERNAME].confirmed_ips
+
+
+def test_remove_asks_then_removes(warehouse: FakeWarehouse, tmp_path: Path) -> None:
+    from pypi_trusted_publisher.publishers import GitHubPublisher
+
+    warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME])
+    warehouse.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYPI_", "GITHUB_"))}
+    env |= {"PYPI_USERNAME": DEFAULT_USERNAME, "PYPI_PASSWORD": DEFAULT_PASSWORD}
+    env["PYPI_TOTP_SECRET"] = DEFAULT_TOTP_SECRET
+    term = Terminal(
+        ["remove", "--index", warehouse.url, "--project", "my-pkg", "--owner", "octo-org", "--repo", "my-pkg",
+         "--workflow", "release.yml", "--environment", "pypi"],
+        env,
+        tmp_path,
+    )
+    prompt = term.expect("Remove this publisher? [y/N]")
+    assert "publisher GitHub" in prompt and "via" not in prompt
+    term.type("y")
+    code = term.wait()
+    assert code == 0, term.screen
+    assert "✓ removed: Removed the publisher" in term.screen and "internal error" not in term.screen
+    assert warehouse.projects["my-pkg"].publishers == []

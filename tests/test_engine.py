@@ -92,6 +92,16 @@ class PastingUser:
         return Secret(self.link or self.wh.outbox[-1].confirm_url)
 
 
+@pytest.mark.parametrize("index", ["pypi", "testpypi"])
+def test_the_terminal_describes_the_e_mail_without_a_site_prefix(index, monkeypatch, capsys):
+    from pypi_trusted_publisher.confirm import TerminalConfirmation
+
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "")
+    assert TerminalConfirmation().confirm_link(ConfirmationRequest(resolve_index(index), "dana")) is None
+    said = capsys.readouterr().err
+    assert "Unrecognized login to your PyPI account" in said and "[PyPI]" not in said
+
+
 def test_new_ip_confirmed_with_the_pasted_link(warehouse, clock):
     warehouse.users[DEFAULT_USERNAME].confirmed_ips.clear()
     user = PastingUser(warehouse)
@@ -249,6 +259,7 @@ def test_token_api_not_served_without_password_gives_the_link(warehouse, clock):
     result = register(reg(warehouse), api_credentials(), clock=clock, sleep=clock.sleep)
     assert result.status is Status.FAILED and result.reason == "api-not-served" and result.method == "link"
     assert "no live API" in result.message and "provider=github" in result.manual_url
+    assert ".;" not in result.message and ".." not in result.message
 
 
 def test_token_api_rejects_foreign_token(warehouse, clock):
@@ -282,6 +293,12 @@ def test_batch_that_cannot_fit_the_pending_limit_posts_nothing(warehouse, clock)
     results = register_many(plan, CREDENTIALS, clock=clock, sleep=clock.sleep)
     assert [r.reason for r in results] == ["pending-limit", "pending-limit"]
     assert "you have 2" in results[0].message
+    warehouse.add_pending_publisher(
+        "old-2", GitHubPublisher("octo-org", "old-2", "release.yml", "pypi"), added_by=DEFAULT_USERNAME
+    )
+    plan = [reg(warehouse, "old-0", Target.PENDING), reg(warehouse, "new-one", Target.PENDING)]
+    results = register_many(plan, CREDENTIALS, clock=clock, sleep=clock.sleep)
+    assert "The plan adds 1 pending publisher, you have 3" in results[1].message
     assert not any(r.method == "POST" and "/publishing/" in r.path for r in warehouse.requests)
 
 

@@ -6,6 +6,7 @@ injected through ``FakeWarehouse.clock``; nothing sleeps.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -498,6 +499,30 @@ def test_manage_pages_redirect_or_refuse(wh: FakeWarehouse) -> None:
     assert b.get("/no/such/page/").status_code == 404
 
 
+def test_projects_page_lists_roles_and_links_only_owned_projects(
+    wh: FakeWarehouse, browser: Browser
+) -> None:
+    wh.add_project("theirs", owners=("someone",), maintainers=(DEFAULT_USERNAME,))
+    wh.add_project("org-proj", organization="octo-org")
+    wh.add_project("foreign", owners=("someone",))
+    page = browser.get("/manage/projects/")
+    assert page.status_code == 200 and title(page) == "Your projects · PyPI"
+    snippets = {
+        " ".join(one(s, "h3").text(deep=False).split()): s for s in html(page).css("div.package-snippet")
+    }
+    assert sorted(snippets) == ["danas-proj", "org-proj", "theirs"]
+    for name in ("danas-proj", "org-proj"):
+        manage = one(snippets[name], ".package-snippet__buttons a.button--primary")
+        assert attr(manage, "href") == f"/manage/project/{name}/releases/"
+    refused = one(snippets["theirs"], ".package-snippet__buttons button.button--primary")
+    assert "disabled" in refused.attributes and attr(refused, "title") == "You are not an owner of this project"
+    assert [text(a) for a in snippets["danas-proj"].css("h3 a.badge")] == ["Sole owner"]
+    assert [text(a) for a in snippets["org-proj"].css("h3 a.badge")] == ["octo-org", "Sole owner"]
+    wh.projects["danas-proj"].quarantined = True  # Owners keep the role, lose ProjectsWrite
+    assert browser.get(PROJECT_PAGE).status_code == 403
+    assert one(browser.get("/manage/projects/"), 'a[href="/manage/project/danas-proj/releases/"]')
+
+
 def test_unverified_email_and_missing_2fa(wh: FakeWarehouse) -> None:
     wh.add_user("nova", password="pw-nova", verified_email=False)
     b = Browser(wh)
@@ -981,6 +1006,22 @@ def test_json_endpoints(wh: FakeWarehouse, http: httpx.Client) -> None:
     assert http.get("/_/oidc/audience").json() == {"audience": "pypi"}
 
 
+def test_simple_index_lists_every_project_even_without_releases(
+    wh: FakeWarehouse, http: httpx.Client
+) -> None:
+    """``api.simple.detail``: traversal finds any project (``ProjectFactory``), files or not."""
+    pep691 = {"Accept": "application/vnd.pypi.simple.v1+json"}
+    listed = http.get("/simple/danas-proj/", headers=pep691)
+    assert listed.status_code == 200 and listed.headers["content-type"] == pep691["Accept"]
+    assert listed.json()["name"] == "danas-proj" and listed.json()["files"] == []
+    page = http.get("/simple/danas-proj/")
+    assert page.status_code == 200 and title(page) == "Links for danas-proj"
+    moved = http.get("/simple/Danas_Proj/")
+    assert moved.status_code == 301 and moved.headers["location"] == f"{wh.url}/simple/danas-proj/"
+    assert http.get("/simple/nope/", headers=pep691).status_code == 404
+    assert http.post("/simple/danas-proj/").status_code == 404
+
+
 def test_logout(wh: FakeWarehouse, browser: Browser) -> None:
     browser.get(ACCOUNT_PAGE)
     response = browser.post("/account/logout/", {})
@@ -1049,23 +1090,80 @@ def test_fault_injection_and_request_log(wh: FakeWarehouse) -> None:
     assert wh.requests[0].client_ip == "127.0.0.1"
 
 
-def test_standalone_server_prints_url_and_credentials() -> None:
+def test_any_github_owner_knob(wh: FakeWarehouse, browser: Browser) -> None:
+    """For manual runs: every valid login is a GitHub owner, except the recordings' ``nosuch…``."""
+    wh.any_github_owner = True
+    browser.get(PROJECT_PAGE)
+    added = browser.post(PROJECT_PAGE, {**GITHUB, "owner": "Anybody-At-All", "environment": ""})
+    assert added.status_code == 303
+    (record,) = wh.projects["danas-proj"].publishers
+    assert record.publisher.owner == "Anybody-At-All" and record.external_id
+    refused = browser.post(PROJECT_PAGE, {**GITHUB, "owner": "nosuch-x", "environment": ""})
+    assert errors_in(refused, "github-publisher-form") == {"owner": ["Unknown GitHub user or organization."]}
+
+
+@contextlib.contextmanager
+def standalone(*args: str) -> Iterator[list[str]]:
+    """``python -m tests.fake_warehouse`` running, and what it printed up to its "Press Ctrl-C" line."""
     root = Path(__file__).resolve().parent.parent
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_warehouse", "--port", "0"],
+        [sys.executable, "-m", "tests.fake_warehouse", "--port", "0", *args],
         cwd=root,
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert process.stdout is not None
     try:
-        assert process.stdout is not None
-        url = process.stdout.readline().split()[-1]
-        credentials = dict(process.stdout.readline().split(":", 1) for _ in range(4))
-        assert credentials["username"].strip() == DEFAULT_USERNAME
-        assert httpx.get(f"{url}/account/login/").status_code == 200
+        lines: list[str] = []
+        while not lines or not lines[-1].startswith("Press Ctrl-C"):
+            line = process.stdout.readline()
+            assert line, f"the server stopped after printing {lines}"
+            lines.append(line.rstrip("\n"))
+        yield lines
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_standalone_server_prints_how_to_use_it() -> None:
+    with standalone("--project", "demo-pkg", "--github-owner", "octo-org") as lines:
+        url = lines[0].split()[-1]
+        credentials = dict(line.split(":", 1) for line in lines[1:5])
+        assert credentials["username"].strip() == DEFAULT_USERNAME
+        assert credentials["TOTP secret"].strip() and credentials["password"].strip() == DEFAULT_PASSWORD
+        said = "\n".join(lines)
+        assert "GitHub owners: octo-org" in said and "demo-pkg (owned by dana)" in said
+        assert f"pypi-trusted-publisher add --index {url}" in said and "PYPI_TOTP_SECRET=" in said
+        assert httpx.get(f"{url}/account/login/").status_code == 200
+        assert httpx.get(f"{url}/simple/demo-pkg/").status_code == 200
+
+
+def test_standalone_server_reads_a_config(tmp_path: Path) -> None:
+    config = tmp_path / "fake.toml"
+    config.write_text(
+        'github_owners = ["octo"]\n'
+        '[[user]]\nusername = "erin"\npassword = "pw-erin"\n'
+        '[[organization]]\nname = "octo-org"\nowners = ["erin"]\n'
+        '[[project]]\nname = "erins-pkg"\nowners = ["erin"]\nmaintainers = ["dana"]\nhas_releases = true\n',
+        encoding="utf-8",
+    )
+    with standalone("--config", str(config)) as lines:
+        said = "\n".join(lines)
+        assert "user erin: password pw-erin, TOTP secret " in said
+        assert "erins-pkg (owned by erin; maintained by dana)" in said and "organization octo-org" in said
+        url = lines[0].split()[-1]
+        assert httpx.get(f"{url}/pypi/erins-pkg/json").status_code == 200
+
+
+def test_standalone_server_refuses_a_bad_config(tmp_path: Path) -> None:
+    config = tmp_path / "fake.toml"
+    config.write_text('[[project]]\nname = "x"\ncolour = "red"\n', encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.fake_warehouse", "--config", str(config)],
+        cwd=root, capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "colour" in proc.stderr and "Traceback" not in proc.stderr
 
 
 # --- Markup parity with the recorded pages ----------------------------------------------------
@@ -1086,6 +1184,14 @@ def client_view(markup: str) -> dict[str, Any]:
         )
         for form in tree.css("form[id]")
     }
+    projects = [
+        (
+            " ".join(snippet.css_first("h3").text(deep=False).split()),
+            [text(a) for a in snippet.css("h3 a.badge")],
+            [(n.tag, attr(n, "title")) for n in snippet.css(".package-snippet__buttons .button--primary")],
+        )
+        for snippet in tree.css("div.package-list div.package-snippet")
+    ]
     tables = [
         {
             "headers": [text(th) for th in table.css("thead th")],
@@ -1103,6 +1209,7 @@ def client_view(markup: str) -> dict[str, Any]:
     return {
         "title": text(tree.css_first("title")).rsplit(" · ", 1)[0],
         "forms": forms,
+        "projects": projects,
         "tables": tables,
         "modals": len(tree.css("div.modal form input[name=publisher_id]")),
         "errors": sorted((_error_list_id(ul), text(ul)) for ul in tree.css("ul.form-errors")),
@@ -1147,6 +1254,7 @@ def test_markup_matches_recorded_pages(wh: FakeWarehouse, clock: Clock) -> None:
     b.post(location, {"totp_value": b.totp()})
     pairs.append(("07-confirm-login.html", b.get("/account/confirm-login/").text))
     b.get(wh.outbox[0].confirm_url)
+    pairs.append(("12-manage-projects.html", b.get("/manage/projects/").text))
     pairs.append(
         (
             "11-confirm-login-token-flash.html",

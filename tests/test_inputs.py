@@ -32,6 +32,46 @@ def test_remote_garbage():
     assert parse_remote("/srv/git/repo") is None
 
 
+@pytest.mark.parametrize(
+    "url", ["https://gitlab.com/grp/proj.git", "git@gitlab.com:grp/proj.git", "ssh://git@github.example.com/o/r"]
+)
+def test_only_github_remotes_name_a_github_owner(url):
+    assert parse_remote(url) is None
+
+
+def test_github_ssh_over_https_port():
+    assert parse_remote("ssh://git@ssh.github.com:443/octo/my-pkg.git") == ("octo", "my-pkg")
+
+
+def git_checkout(path, remote=None):
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    if remote:
+        subprocess.run(["git", "-C", str(path), "remote", "add", "origin", remote], check=True)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("remote", "said"),
+    [
+        ("https://ci-bot:glpat-s3cret@gitlab.com/grp/proj.git",
+         "the git remote 'origin' is https://gitlab.com/grp/proj.git, not a github.com repository"),
+        (None, "there is no git remote 'origin' in"),
+    ],
+)
+def test_an_owner_that_cannot_be_derived_says_where_it_looked(tmp_path, remote, said):
+    with pytest.raises(UsageError) as err:
+        resolve(Options(project="x"), RepoContext(cwd=git_checkout(tmp_path, remote), env={}))
+    assert err.value.field == "owner" and "Specify GitHub repository owner" in err.value.message
+    assert said in err.value.message and "--owner" in err.value.message
+    assert "s3cret" not in err.value.message and "ci-bot" not in err.value.message
+
+
+def test_an_owner_missing_in_actions_names_the_variable(tmp_path):
+    with pytest.raises(UsageError) as err:
+        resolve(Options(project="x", owner="o"), RepoContext(cwd=tmp_path, env={"GITHUB_ACTIONS": "true"}))
+    assert err.value.field == "repository" and "GITHUB_REPOSITORY is not set" in err.value.message
+
+
 @pytest.fixture
 def repo(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "My_Pkg"\n')
@@ -82,6 +122,14 @@ def test_explicit_values_and_empty_environment(tmp_path):
     assert resolved.defaults == []
 
 
+@pytest.mark.parametrize("provider", ["github", "gitlab"])
+@pytest.mark.parametrize("value", ["*", " * "])
+def test_star_means_any_environment_everywhere(tmp_path, provider, value):
+    opts = Options(provider=provider, project="x", owner="o", repository="r", namespace="grp",
+                   gitlab_project="proj", environment=value)
+    assert resolve(opts, RepoContext(cwd=tmp_path, env={})).registration.publisher.environment == ""
+
+
 def test_gitlab_defaults(tmp_path):
     opts = Options(provider="gitlab", project="x", namespace="grp", gitlab_project="proj")
     reg = resolve(opts, RepoContext(cwd=tmp_path, env={})).registration
@@ -127,6 +175,13 @@ def test_index_resolution(value, url):
 def test_index_refused(value):
     with pytest.raises(UsageError):
         resolve_index(value)
+
+
+@pytest.mark.parametrize("value", ["htps://u:s3cret@pypi.org", "http://u:s3cret@10.0.0.1", "https://:s3cret@x.org"])
+def test_index_errors_never_quote_a_password(value):
+    with pytest.raises(UsageError) as caught:
+        resolve_index(value)
+    assert "s3cret" not in caught.value.message and caught.value.field == "index"
 
 
 TWO_INDEXES = """\

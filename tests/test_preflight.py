@@ -611,6 +611,7 @@ def test_render_json() -> None:
         "fix": "Add it.",
         "file": f"{WF}/release.yml",
         "line": 9,
+        "subject": "",
     }
     json.dumps(data)
 
@@ -646,10 +647,22 @@ def test_render_markdown() -> None:
 
 def test_combine_drops_repeated_findings() -> None:
     first = Report([SAMPLE.findings[0]], ["one"])
-    second = Report([SAMPLE.findings[0], SAMPLE.findings[2]], ["two"])
+    second = Report([SAMPLE.findings[0], SAMPLE.findings[2]], ["one"])
     combined = Report.combine([first, second])
     assert combined.findings == [SAMPLE.findings[0], SAMPLE.findings[2]]
+    assert combined.checked == ["one"]
+
+
+def test_combine_says_which_subject_each_finding_is_about() -> None:
+    first = Report([SAMPLE.findings[0]], ["one"])
+    second = Report([SAMPLE.findings[0], SAMPLE.findings[2]], ["two"])
+    combined = Report.combine([first, second])
+    assert [(f.code, f.subject) for f in combined.findings] == [
+        (SAMPLE.findings[0].code, "one"), (SAMPLE.findings[0].code, "two"), (SAMPLE.findings[2].code, "two")
+    ]
     assert combined.checked == ["one", "two"]
+    assert "For two:" in render_markdown(combined) and "For one:%0A" in render_annotations(combined)[0]
+    assert "\n  for: two\n" in render_text(combined)
 
 
 def test_importing_the_package_does_not_import_yaml_or_httpx() -> None:

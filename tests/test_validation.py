@@ -166,3 +166,43 @@ def test_project_name_validation_total(name):
     except UsageError:
         return
     assert PROJECT_NAME_RE.fullmatch(name) and name.isascii() and name.isprintable() and " " not in name
+
+
+@pytest.mark.parametrize("name", ["not a valid name!", "-bad-", "json"])
+def test_an_invalid_project_name_is_named(name):
+    with pytest.raises(UsageError) as err:
+        validate_project_name(name, pending=True)
+    assert err.value.message.startswith(f"project {name!r}: ") and err.value.field == "project"
+
+
+@pytest.mark.parametrize(
+    ("publisher", "value"),
+    [
+        (gh(owner="-lead"), "-lead"),
+        (gh(repository="my repo"), "my repo"),
+        (gh(workflow="release.txt"), "release.txt"),
+        (gh(environment="py;pi"), "py;pi"),
+        (GitLabPublisher("gr--oup", "proj", ".gitlab-ci.yml"), "gr--oup"),
+        (GitLabPublisher("group", "pr__oj", ".gitlab-ci.yml"), "pr__oj"),
+        (GitLabPublisher("group", "proj", "ci.txt"), "ci.txt"),
+        (GitLabPublisher("group", "proj", "ci.yml", "", "http://gitlab.example"), "http://gitlab.example"),
+        (GooglePublisher("not-an-email"), "not-an-email"),
+        (ActiveStatePublisher("org", "a--b", "actor"), "a--b"),
+    ],
+)
+def test_an_invalid_value_is_named(publisher, value):
+    with pytest.raises(UsageError) as err:
+        validate_publisher(publisher)
+    assert repr(value) in err.value.message
+
+
+def test_a_long_value_is_shortened_when_named():
+    with pytest.raises(UsageError) as err:
+        validate_publisher(gh(environment="x" * 256))
+    assert "xxx…'" in err.value.message and len(err.value.message) < 200
+
+
+def test_the_activestate_organization_is_not_the_pypi_organization():
+    with pytest.raises(UsageError) as err:
+        validate_publisher(ActiveStatePublisher("", "proj", "actor"))
+    assert err.value.field == "activestate-organization"

@@ -10,10 +10,11 @@ import argparse
 import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from . import __version__
 from .errors import RegistrationFailed, UsageError
@@ -26,29 +27,43 @@ if TYPE_CHECKING:
     from .preflight import Report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+ARGUMENT_RE = re.compile(r"^argument (?P<name>[^:]+): (?P<problem>.*)$")
+# What --pending, --existing and --organization mean to each command that takes a publisher.
+TARGET_HELP = {
+    "add": (
+        "register a pending publisher for a project that does not exist yet",
+        "register on an existing project (you must be an Owner)",
+        "PyPI organization that will own the new project (pending publisher on its page)",
+    ),
+    "check": (
+        "check it as a pending publisher (its name must be the one the build uploads)",
+        "check it as a publisher of an existing project",
+        "PyPI organization of the pending publisher (with --listed: list that organization's)",
+    ),
+    "remove": (
+        "the publisher is a pending one (your account's publishing page)",
+        "the publisher is on the existing project's publishing page",
+        "the organization whose pending publisher it is",
+    ),
+}
 
 
-def _add_publisher_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_publisher_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    pending_help, existing_help, organization_help = TARGET_HELP[command]
+    several = "; repeat for several" if command != "remove" else ""
     where = parser.add_argument_group("where")
+    where.add_argument("--index", action="append", help=f"pypi (default), testpypi, or an https:// URL{several}")
     where.add_argument(
-        "--index", action="append", help="pypi (default), testpypi, or an https:// URL; repeat for several"
-    )
-    where.add_argument(
-        "--project", action="append", help="project name (default: [project].name in pyproject.toml); repeatable"
+        "--project", action="append", help=f"project name (default: [project].name in pyproject.toml){several}"
     )
     target = where.add_mutually_exclusive_group()
     target.add_argument(
-        "--pending", dest="target", action="store_const", const=Target.PENDING,
-        help="register a pending publisher for a project that does not exist yet",
+        "--pending", dest="target", action="store_const", const=Target.PENDING, help=pending_help
     )
     target.add_argument(
-        "--existing", dest="target", action="store_const", const=Target.PROJECT,
-        help="register on an existing project (you must be an Owner)",
+        "--existing", dest="target", action="store_const", const=Target.PROJECT, help=existing_help
     )
-    where.add_argument(
-        "--organization", default="",
-        help="PyPI organization that will own the new project (pending publisher on its page)",
-    )
+    where.add_argument("--organization", default="", help=organization_help)
     kind = parser.add_argument_group("publisher")
     kind.add_argument(
         "--provider", default="github", choices=("github", "gitlab", "google", "activestate"),
@@ -58,7 +73,8 @@ def _add_publisher_arguments(parser: argparse.ArgumentParser) -> None:
     kind.add_argument("--repo", "--repository", dest="repository", help="GitHub repository name")
     kind.add_argument("--workflow", help="workflow filename under .github/workflows/")
     kind.add_argument(
-        "--environment", help="GitHub/GitLab environment (default: pypi, or testpypi on TestPyPI; '' for any)"
+        "--environment",
+        help="GitHub/GitLab environment (default: pypi, or testpypi on TestPyPI; '' or '*' for any)",
     )
     kind.add_argument("--namespace", help="GitLab namespace (user or group/subgroup)")
     kind.add_argument("--gitlab-project", help="GitLab project name")
@@ -80,12 +96,25 @@ def _add_access_arguments(parser: argparse.ArgumentParser, *, methods: bool) -> 
             "--method", default="auto", choices=("auto", "api", "web", "link"),
             help="transport: token API, web login, or only print the manual link (default: auto)",
         )
-    access.add_argument("--timeout", type=float, default=15.0, help="seconds per request (default: 15)")
+    access.add_argument("--timeout", default="15", help="seconds per request, 1 to 300 (default: 15)")
     parser.add_argument("--json", action="store_true", help="print JSON (one line per result)")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, whose errors become :class:`UsageError`: one line (and with --json one JSON line), no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        field = ""
+        if match := ARGUMENT_RE.match(message):
+            flag = match["name"].split("/")[0]
+            field = flag.lstrip("-").lower()
+            if match["problem"] == "expected one argument" and flag.startswith("--"):
+                message += f" (a value that starts with '-' is written {flag}=VALUE)"
+        raise UsageError(f"{message}; see {self.prog} --help", field=field)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="pypi-trusted-publisher",
         description="Register a PyPI Trusted Publisher in one step.",
         epilog="Credentials come from PYPI_USERNAME, PYPI_PASSWORD, PYPI_TOTP_SECRET and PYPI_API_TOKEN; "
@@ -94,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add = commands.add_parser("add", help="register a trusted publisher")
-    _add_publisher_arguments(add)
+    _add_publisher_arguments(add, "add")
     add.add_argument(
         "--config", help="TOML file with [defaults] and [[publisher]] tables: many registrations, one login"
     )
@@ -109,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_access_arguments(add, methods=True)
 
     check = commands.add_parser("check", help="compare a publisher with the release workflow in this checkout")
-    _add_publisher_arguments(check)
+    _add_publisher_arguments(check, "check")
     check.add_argument(
         "--listed", action="store_true", help="check the publishers listed on the index for the project (logs in)"
     )
@@ -127,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_access_arguments(listing, methods=False)
 
     remove = commands.add_parser("remove", help="remove one publisher, chosen by its fields")
-    _add_publisher_arguments(remove)
+    _add_publisher_arguments(remove, "remove")
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _add_access_arguments(remove, methods=False)
 
@@ -219,15 +248,18 @@ def check_passkey(credentials: Credentials, registrations: Sequence[Registration
 
 def _usage_failure(exc: UsageError, as_json: bool, out: TextIO) -> int:
     if as_json:
-        payload = {"status": "failed", "reason": "invalid-input", "field": exc.field or None, "message": exc.message}
-        print(json.dumps(payload, separators=(",", ":")), file=out)
+        from .render import failure_line
+
+        print(failure_line("invalid-input", exc.message, field=exc.field), file=out)
     print(f"error: {exc.message}", file=sys.stderr)
     return EXIT_USAGE
 
 
-def _remote_failure(exc: RegistrationFailed, as_json: bool, out: TextIO) -> int:
+def _remote_failure(exc: RegistrationFailed, as_json: bool, out: TextIO, place: Place | None = None) -> int:
     if as_json:
-        print(json.dumps({"status": "failed", "reason": exc.reason, "message": exc.message}), file=out)
+        from .render import failure_line
+
+        print(failure_line(exc.reason, exc.message, place=place, retry_after=exc.retry_after), file=out)
     print(f"error: {exc.message}", file=sys.stderr)
     return EXIT_FAILED
 
@@ -246,18 +278,11 @@ def _engine_kwargs(args: argparse.Namespace) -> dict[str, object]:
 
 def _resolve_all(args: argparse.Namespace) -> tuple[list[Registration], list[str]]:
     from .inputs import resolve
-    from .render import defaults
+    from .render import defaults_blocks
 
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of seconds", field="timeout")
-    registrations, notes = [], []
-    for options in plan_options(args):
-        resolved = resolve(options)
-        registrations.append(resolved.registration)
-        if resolved.defaults:
-            notes.append("Defaults:\n" + defaults(resolved.defaults))
-        notes.extend(f"warning: {w}" for w in resolved.warnings)
-    return registrations, list(dict.fromkeys(notes))
+    batch = [resolve(options) for options in plan_options(args)]
+    notes = [*defaults_blocks(batch), *(f"warning: {w}" for resolved in batch for w in resolved.warnings)]
+    return [resolved.registration for resolved in batch], list(dict.fromkeys(notes))
 
 
 def run_add(args: argparse.Namespace, out: TextIO) -> int:
@@ -305,28 +330,30 @@ def _render(report: Report, how: str) -> object:
     return render_json(report) if how == "json" else render_text(report)
 
 
-def preflight(registration: Registration, pending: bool) -> Report:
+def preflight(registration: Registration, pending: bool | None) -> Report:
     """The publish-time problems this checkout would hit with the registration's publisher."""
     from .preflight import check_publisher
 
     return check_publisher(
-        registration.publisher, index=registration.index, project=registration.project, pending=pending
+        registration.publisher, index=registration.index, project=registration.project, pending=pending is True
     )
 
 
 def run_check(args: argparse.Namespace, out: TextIO) -> int:
     from .preflight import Report, check_oidc, render_json, render_text
 
+    place = None
     try:
         if args.listed:
-            registrations, reports = [], _listed_reports(args)
+            place = _listed_place(args)
+            registrations, reports = [], _listed_reports(args, place)
         else:
             registrations, _ = _resolve_all(args)
             reports = [preflight(r, r.target is Target.PENDING) for r in registrations]
     except UsageError as exc:
         return _usage_failure(exc, args.json, out)
     except RegistrationFailed as exc:
-        return _remote_failure(exc, args.json, out)
+        return _remote_failure(exc, args.json, out, place)
     if args.oidc:
         reports += [check_oidc(r.publisher, index=r.index, timeout=args.timeout) for r in registrations]
     report = Report.combine(reports)
@@ -337,19 +364,24 @@ def run_check(args: argparse.Namespace, out: TextIO) -> int:
     return report.exit_code
 
 
-def _listed_reports(args: argparse.Namespace) -> list[Report]:
-    """Log in, read the project's (or pending) listing, and check every publisher on it."""
+def _listed_place(args: argparse.Namespace) -> Place:
+    """The one listing ``check --listed`` reads."""
     from .context import RepoContext
-    from .engine import engine
     from .indexes import resolve_index
-    from .preflight import check_publisher
 
     indexes = args.index or ["pypi"]
     projects = args.project or [RepoContext().pyproject_name() or ""]
     if len(indexes) != 1 or len(projects) != 1 or not (projects[0] or args.target is Target.PENDING):
         raise UsageError("check --listed takes one --index and one --project (or --pending)")
-    index = resolve_index(indexes[0])
-    place = Place(index, projects[0], args.target or Target.PROJECT, args.organization)
+    return Place(resolve_index(indexes[0]), projects[0], args.target or Target.PROJECT, args.organization)
+
+
+def _listed_reports(args: argparse.Namespace, place: Place) -> list[Report]:
+    """Log in, read the project's (or pending) listing, and check every publisher on it."""
+    from .engine import engine
+    from .preflight import check_publisher
+
+    index = place.index
     credentials = credentials_from(args, dict(os.environ), _interactive())
     if credentials.passkey is not None:
         credentials.passkey.check_index(index.url)
@@ -368,8 +400,6 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
     from .render import rows_json, rows_table
 
     try:
-        if args.timeout <= 0:
-            raise UsageError("--timeout must be a positive number of seconds", field="timeout")
         index = resolve_index(args.index)
         project = "" if (args.pending or args.organization) else (args.project or RepoContext().pyproject_name())
         if not (project or args.pending or args.organization):
@@ -385,7 +415,7 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
         with engine(index, credentials, **_engine_kwargs(args)) as eng:
             pending, rows = eng.listing(place)
     except RegistrationFailed as exc:
-        return _remote_failure(exc, args.json, out)
+        return _remote_failure(exc, args.json, out, place)
     if args.json:
         print(json.dumps(rows_json(place, pending, rows), separators=(",", ":")), file=out)
     else:
@@ -409,7 +439,8 @@ def run_remove(args: argparse.Namespace, out: TextIO) -> int:
     if not args.yes:
         from .engine import plan
 
-        print("About to remove:\n" + "\n".join(publisher_lines(plan(registration))[1:]), file=sys.stderr)
+        print("About to remove:\n" + "\n".join(publisher_lines(plan(registration), method=False)[1:]),
+              file=sys.stderr)
         if input("Remove this publisher? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Nothing removed.", file=sys.stderr)
             return EXIT_FAILED
@@ -422,13 +453,24 @@ def run_remove(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:  # argparse may fail before it has read --json: look for it
+        return _usage_failure(exc, "--json" in argv, sys.stdout)
     from .passkey_commands import run as run_passkey
     from .plan.command import run as run_plan
 
-    commands = {"add": run_add, "list": run_list, "remove": run_remove, "check": run_check, "passkey": run_passkey}
-    commands["plan"] = run_plan
+    commands = {
+        "add": run_add, "list": run_list, "remove": run_remove, "check": run_check, "passkey": run_passkey,
+        "plan": run_plan,
+    }  # fmt: skip
+    try:
+        from .validation import TIMEOUT_LIMITS, number_in_range
+
+        args.timeout = number_in_range("--timeout", args.timeout, *TIMEOUT_LIMITS, field="timeout")
+    except UsageError as exc:
+        return _usage_failure(exc, args.json, sys.stdout)
     try:
         return commands[args.command](args, sys.stdout)
     except UsageError as exc:  # found after the command's own checks, still before any network call

@@ -20,6 +20,10 @@ from .indexes import Index
 from .secret import Secret
 
 CONFIRM_PATH = "/account/confirm-login/"
+# What to do when no link came, where the tool runs on the maintainer's machine.
+TERMINAL_ADVICE = (
+    "Open that link from this same machine (or run the CLI in a terminal and paste it), then run this again."
+)
 
 
 @dataclass(frozen=True)
@@ -29,16 +33,23 @@ class ConfirmationRequest:
 
     @property
     def email_subject(self) -> str:
-        return "[PyPI] Unrecognized login to your PyPI account"
+        """The e-mail's subject after the site's name in brackets ([PyPI], [TestPyPI] …), which varies."""
+        return "Unrecognized login to your PyPI account"
 
 
 class ConfirmationProvider(Protocol):
+    # What the user can do when no link came: it depends on where the tool runs.
+    advice: str
+
     def confirm_link(self, request: ConfirmationRequest) -> Secret | None:
         """Return the confirm link, or None when nobody can provide it now."""
 
 
 class NoConfirmation:
     """Non-interactive runs: report ``needs-confirmation`` with instructions."""
+
+    def __init__(self, advice: str = TERMINAL_ADVICE) -> None:
+        self.advice = advice
 
     def confirm_link(self, request: ConfirmationRequest) -> Secret | None:
         return None
@@ -47,10 +58,13 @@ class NoConfirmation:
 class TerminalConfirmation:
     """Ask the maintainer to paste the link; input is not echoed."""
 
+    advice = TERMINAL_ADVICE
+
     def confirm_link(self, request: ConfirmationRequest) -> Secret | None:
         print(
             f"\nPyPI does not recognise this IP address for {request.username!r} and sent an e-mail\n"
-            f"titled {request.email_subject!r}. Paste the confirmation link from it here\n"
+            f"titled {request.email_subject!r} (after the site's name in brackets).\n"
+            "Paste the confirmation link from it here\n"
             "(input is hidden; press Enter on an empty line to give up):",
             file=sys.stderr,
             flush=True,

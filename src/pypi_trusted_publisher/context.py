@@ -16,11 +16,13 @@ from pathlib import Path, PurePosixPath
 PUBLISH_ACTION = "pypa/gh-action-pypi-publish"
 REMOTE_RE = re.compile(
     r"""^(?:
-        (?:https?|ssh|git)://(?:[^@/]+@)?[^/]+/   # https://github.com/ or ssh://git@github.com/
-      | [^@/:]+@[^:/]+:                           # git@github.com:
+        (?:https?|ssh|git)://(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?/   # https://github.com/, ssh://git@github.com/
+      | [^@/:]+@(?P<scp_host>[^:/]+):                               # git@github.com:
     )(?P<owner>[^/]+)/(?P<repo>[^/]+?)(?:\.git)?/?$""",
     re.VERBOSE,
 )
+# Trusted publishing trusts github.com only; another host's owner is not a GitHub owner.
+GITHUB_HOSTS = frozenset({"github.com", "www.github.com", "ssh.github.com"})
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,12 @@ class RepoContext:
         return name if isinstance(name, str) and name else None
 
     def git_remote(self) -> tuple[str, str] | None:
-        """Owner and repository of ``origin`` (https, ssh and scp-like forms)."""
+        """Owner and repository of ``origin`` on GitHub (https, ssh and scp-like forms)."""
+        url = self.git_remote_url()
+        return parse_remote(url) if url else None
+
+    def git_remote_url(self) -> str | None:
+        """The URL of ``origin`` as git has it (may hold credentials: show it with :func:`shown_remote`)."""
         import subprocess
 
         try:
@@ -60,7 +67,7 @@ class RepoContext:
             )
         except (OSError, subprocess.SubprocessError):
             return None
-        return parse_remote(proc.stdout.strip()) if proc.returncode == 0 else None
+        return proc.stdout.strip() or None if proc.returncode == 0 else None
 
     def github_repository(self) -> tuple[str, str] | None:
         value = self.env.get("GITHUB_REPOSITORY", "")
@@ -140,6 +147,11 @@ def _upload_host(job: dict[str, object]) -> str | None:
 
 def parse_remote(url: str) -> tuple[str, str] | None:
     match = REMOTE_RE.match(url)
-    if not match:
+    if not match or (match["host"] or match["scp_host"]).lower() not in GITHUB_HOSTS:
         return None
     return match["owner"], match["repo"]
+
+
+def shown_remote(url: str) -> str:
+    """A remote URL without the user and password an https remote may carry."""
+    return re.sub(r"^([a-z+]+://)[^@/]*@", r"\1", url)

@@ -11,16 +11,17 @@ carry the reason, the message and the manual link.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from . import links
-from .confirm import ConfirmationProvider, NoConfirmation
+from .confirm import TERMINAL_ADVICE, ConfirmationProvider, NoConfirmation
 from .errors import RegistrationFailed
 from .indexes import Index
 from .models import Credentials, Place, Registration, Result, Status, Target
+from .wording import sentences
 
 if TYPE_CHECKING:
     import httpx
@@ -31,21 +32,29 @@ if TYPE_CHECKING:
 
 METHODS = ("auto", "api", "web", "link")
 UNDONE = (Status.FAILED, Status.NEEDS_CONFIRMATION, Status.DRY_RUN)
-NEEDS_CONFIRMATION_MESSAGE = (
-    "PyPI does not recognise this IP address and e-mailed a confirmation link to the account. Open "
-    "that link from this same machine (or run the CLI in a terminal and paste it), then run this again."
-)
+NEEDS_CONFIRMATION = "PyPI does not recognise this IP address and e-mailed a confirmation link to the account."
+# How the user names each credential: the CLI reads environment variables, the action its inputs.
+ENV_NAMES = {"username": "PYPI_USERNAME", "password": "PYPI_PASSWORD", "api_token": "PYPI_API_TOKEN"}
+
+
+def missing_login(credentials: Credentials, names: Mapping[str, str] = ENV_NAMES) -> str:
+    """``PYPI_PASSWORD is not set``: what a web login lacks, or "" when it can be tried."""
+    missing = [names[part] for part in ("username", "password") if not getattr(credentials, part)]
+    if not missing:
+        return ""
+    return f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"
 
 
 def _result(
     registration: Registration,
     status: Status,
-    pending: bool,
+    pending: bool | None,
     message: str,
     *,
     reason: str = "",
     method: str = "web",
     retry_after: int | None = None,
+    known: str = "",
 ) -> Result:
     return Result(
         status=status,
@@ -57,14 +66,14 @@ def _result(
         reason=reason,
         method=method,
         # What to type by hand matters only where nothing was done.
-        manual_steps=links.manual_steps(registration, pending) if status in UNDONE else (),
+        manual_steps=links.manual_steps(registration, pending, known) if status in UNDONE else (),
         retry_after=retry_after,
     )
 
 
 def plan(registration: Registration) -> Result:
-    """What would happen, without any network call."""
-    pending = registration.target is Target.PENDING
+    """What would happen, without any network call (so with auto, whether the project exists is not known)."""
+    pending = {Target.PENDING: True, Target.PROJECT: False}.get(registration.target)
     publisher = registration.publisher
     where = {
         Target.PENDING: "as a pending publisher (the first trusted upload creates the project)",
@@ -108,6 +117,7 @@ class Engine:
         totp_prompt: Callable[[], str] | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        credential_names: Mapping[str, str] = ENV_NAMES,
     ) -> None:
         from .web.http import Http
         from .web.registrar import WebRegistrar
@@ -115,6 +125,7 @@ class Engine:
 
         self.index = index
         self.credentials = credentials
+        self.credential_names = credential_names
         self.method = method
         self.http = Http(index, timeout=timeout, transport=transport, sleep=sleep)
         totp = TotpSource(
@@ -124,17 +135,31 @@ class Engine:
             clock=clock,
             sleep=sleep,
         )
-        self.session = WebSession(self.http, credentials, totp, confirmer or NoConfirmation(), sleep)
+        self.confirmer = confirmer or NoConfirmation()
+        self.session = WebSession(self.http, credentials, totp, self.confirmer, sleep)
         self.web = WebRegistrar(self.session)
         self._api_served: bool | None = None
 
     def close(self) -> None:
         self.http.close()
 
-    def devices(self) -> SecurityDevices:
-        """The account's security devices, in this engine's session (logs in when needed)."""
-        from .web.account import SecurityDevices
+    def login(self, next_path: str = "/manage/account/") -> None:
+        """Log in now, once: missing credentials and a new-IP stop become RegistrationFailed like any failure."""
+        from .web.session import NeedsConfirmation
 
+        self._require_login()
+        if self.session.logged_in:
+            return
+        try:
+            self.session.login(next_path)
+        except NeedsConfirmation:
+            raise RegistrationFailed("new-ip", self._needs_confirmation()) from None
+
+    def devices(self) -> SecurityDevices:
+        """The account's security devices, in this engine's session (logged in first)."""
+        from .web.account import ACCOUNT, SecurityDevices
+
+        self.login(ACCOUNT)
         return SecurityDevices(self.session)
 
     def remove_passkey(self) -> Login:
@@ -180,18 +205,35 @@ class Engine:
             return  # each registration will report it
         pending_room(rows, planned)
 
+    def _require_login(self) -> None:
+        """The web session needs a username and a password: say which one is missing."""
+        missing = missing_login(self.credentials, self.credential_names)
+        if missing and not self.web.session.logged_in:
+            raise RegistrationFailed("missing-credentials", sentences(f"{missing}: logging in to {self.index.host} "
+                                                                      "needs a username and a password"))
+
+    def _remove(self, registration: Registration) -> Result:
+        self._require_login()
+        return self._via_web(registration, self.web.remove)
+
     def remove(self, registration: Registration) -> Result:
         """Remove a publisher (web session only), verified by the listing."""
-        return self._guard(registration, "web", lambda: self._via_web(registration, self.web.remove))
+        result = self._guard(registration, "web", lambda: self._remove(registration))
+        if result is None or result.status.ok:
+            return result  # type: ignore[return-value]
+        # By hand, a publisher is removed where it is managed, not where one is added.
+        steps = links.removal_steps(registration, result.pending)
+        return replace(result, manual_url=result.manage_url, manual_steps=steps)
 
     def listing(self, place: Place) -> tuple[bool, list[Row]]:
         """Publishers of a project, or the pending ones; raises RegistrationFailed."""
         from .web.session import NeedsConfirmation
 
+        self._require_login()
         try:
             return self.web.listing(place)
         except NeedsConfirmation:
-            raise RegistrationFailed("new-ip", NEEDS_CONFIRMATION_MESSAGE) from None
+            raise RegistrationFailed("new-ip", self._needs_confirmation()) from None
 
     def _via_web(self, registration: Registration, action: Callable[[Registration], Outcome]) -> Result:
         outcome = action(registration)
@@ -206,30 +248,59 @@ class Engine:
         try:
             return run()
         except NeedsConfirmation:
+            pending, known = self._where(registration)
             return _result(
                 registration,
                 Status.NEEDS_CONFIRMATION,
-                registration.target is Target.PENDING,
-                NEEDS_CONFIRMATION_MESSAGE,
+                pending,
+                self._needs_confirmation(),
                 reason="new-ip",
                 method=method,
+                known=known,
             )
         except RegistrationFailed as exc:
-            # The manual link must point where a human can finish the job.
-            pending = self.web.pending_page_used
-            if exc.reason == "project-exists-owner":
-                pending = False
-            elif pending is None:
-                pending = registration.target is Target.PENDING
-            return _result(
-                registration,
-                Status.FAILED,
-                pending,
-                exc.message,
-                reason=exc.reason,
-                method=method,
-                retry_after=exc.retry_after,
-            )
+            return self._failure(registration, exc, method)
+
+    def _needs_confirmation(self) -> str:
+        """What happened, and what works where we run (a terminal, a CI runner)."""
+        return f"{NEEDS_CONFIRMATION} {getattr(self.confirmer, 'advice', TERMINAL_ADVICE)}"
+
+    def _failure(self, registration: Registration, exc: RegistrationFailed, method: str) -> Result:
+        """A failed result whose manual link points where a human can finish the job."""
+        pending, known = self.web.pending_page_used, ""
+        if exc.reason in ("project-exists-owner", "project-missing"):
+            pending = exc.reason == "project-missing"
+        elif pending is None:
+            pending, known = self._where(registration, exc.reason)
+        return _result(
+            registration,
+            Status.FAILED,
+            pending,
+            exc.message,
+            reason=exc.reason,
+            method=method,
+            retry_after=exc.retry_after,
+            known=known,
+        )
+
+    def _where(self, registration: Registration, reason: str = "") -> tuple[bool | None, str]:
+        """Pending or not, for a result that reached no publishing page, and what is known about it.
+
+        With the auto target, the public simple index is asked (no login) unless the index did not answer.
+        """
+        from .web.simple import project_listed
+
+        if registration.target is not Target.AUTO:
+            return registration.target is Target.PENDING, ""
+        if reason in ("network", "timeout"):
+            return None, ""
+        listed = project_listed(self.http, registration)
+        if listed:
+            return False, ""
+        if listed is False:
+            name, host = registration.normalized_project, self.index.host
+            return None, f"{host} lists no project {name!r}, so it probably does not exist yet."
+        return None, ""
 
     def _via_api(self, registration: Registration) -> Result | None:
         from .api import ApiNotServed, TokenApi
@@ -246,16 +317,30 @@ class Engine:
         return _result(registration, status, False, outcome.message, method="api")
 
     def _link_only(self, registration: Registration, notes: list[str]) -> Result:
-        pending = registration.target is Target.PENDING
-        why = " ".join(notes) or "No credentials were given"
+        pending, known = self._where(registration)
+        reason = "api-not-served" if notes else "no-credentials"
+        if self.method == "link":
+            notes, reason = ["Only the manual link was asked for (method link)"], "link-only"
+        elif self.method == "auto":
+            if self.credentials.api_token and registration.target is Target.PENDING:
+                notes.append("The token API cannot register pending publishers")
+            if missing := missing_login(self.credentials, self.credential_names):
+                notes.append(f"{missing}, so the tool could not log in")
+        why = sentences(*notes)
         return _result(
             registration,
             Status.FAILED,
             pending,
-            f"{why}; PyPI has no live API for registering publishers, so nothing was registered. "
-            "Open the manual link below (it is prefilled where PyPI allows) and press Add.",
-            reason="no-credentials" if not notes else "api-not-served",
+            sentences(
+                why,
+                "PyPI has no live API for registering publishers, so nothing was registered",
+                "Open the manual link below (it is prefilled) and press Add"
+                if pending is False
+                else "Register it by hand as the manual steps below say",
+            ),
+            reason=reason,
             method="link",
+            known=known,
         )
 
 
@@ -342,9 +427,7 @@ def run_batch(
                 except RegistrationFailed as exc:
                     refused[url] = exc
             if url in refused:
-                exc = refused[url]
-                results.append(_result(registration, Status.FAILED, registration.target is Target.PENDING,
-                                       exc.message, reason=exc.reason, method="web"))
+                results.append(eng._failure(registration, refused[url], "web"))
                 continue
             results.append(eng.register(registration))
         login = _login(list(engines.values()), remove_passkey)

@@ -54,15 +54,16 @@ def resolve_index(value: str) -> Index:
     if key in KNOWN:
         return Index(key, KNOWN[key], "testpypi" if key == "testpypi" else "pypi")
     parts = urlsplit(value)
+    if parts.username or parts.password or parts.query or parts.fragment:
+        # Checked first: the other messages quote the value, which must not show a password.
+        raise UsageError("--index URL must not contain credentials, a query or a fragment", field="index")
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UsageError(
-            f"--index must be 'pypi', 'testpypi' or an https:// URL, got {value!r}"
+            f"--index must be 'pypi', 'testpypi' or an https:// URL, got {value!r}", field="index"
         )
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise UsageError("--index URL must not contain credentials, a query or a fragment")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UsageError(
-            f"--index {value!r} uses plain http://; only https:// is allowed (except loopback)"
+            f"--index {value!r} uses plain http://; only https:// is allowed (except loopback)", field="index"
         )
     url = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
     for name, known in KNOWN.items():

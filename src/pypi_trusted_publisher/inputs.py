@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-from .context import RepoContext
+from .context import RepoContext, parse_remote, shown_remote
 from .errors import UsageError
 from .indexes import Index, resolve_index
 from .models import Registration, Target
@@ -25,6 +25,9 @@ from .publishers import (
     Publisher,
 )
 from .validation import validate_project_name, validate_publisher
+
+# "*" means any environment, as the empty string does (which is how PyPI stores "any").
+ANY_ENVIRONMENT = "*"
 
 
 @dataclass
@@ -77,6 +80,7 @@ class _Resolver:
         self.context = context
         self.defaults: list[Default] = []
         self.warnings: list[str] = []
+        self.not_derived = ""  # why owner and repository have no default, when they have none
 
     def pick(self, name: str, given: str | None, *candidates: Callable[[], tuple[str | None, str]]) -> str:
         """The given value, else the first candidate's value (recorded with its source).
@@ -84,7 +88,9 @@ class _Resolver:
         Candidates are callables so that a given value costs no file read or git call.
         """
         if given is not None:
-            return given.strip() if name != "environment" else given
+            if name == "environment":  # kept as typed (Warehouse rejects edge spaces), except "any"
+                return "" if given.strip() == ANY_ENVIRONMENT else given
+            return given.strip()
         for candidate in candidates:
             value, source = candidate()
             if value:
@@ -102,8 +108,15 @@ class _Resolver:
         ctx = self.context
         if ctx.in_github_actions and (found := ctx.github_repository()):
             return (*found, "GITHUB_REPOSITORY")
-        if remote := ctx.git_remote():
+        url = ctx.git_remote_url()
+        if url and (remote := parse_remote(url)):
             return (*remote, "git remote origin")
+        looked = ["GITHUB_REPOSITORY is not set"] if ctx.in_github_actions else []
+        looked.append(
+            f"the git remote 'origin' is {shown_remote(url)}, not a github.com repository"
+            if url else f"there is no git remote 'origin' in {ctx.cwd}"
+        )
+        self.not_derived = f"could not derive it: {', and '.join(looked)}. Pass --owner and --repo."
         return ("", "", "")
 
     def github(self, index: Index) -> GitHubPublisher:
@@ -186,7 +199,12 @@ def resolve(options: Options, context: RepoContext | None = None) -> Resolved:
     target = Target.PENDING if organization else options.target
     publisher = resolver.publisher(index)
     account_pending = target is Target.PENDING and not organization
-    publisher = validate_publisher(publisher, pending=account_pending)
+    try:
+        publisher = validate_publisher(publisher, pending=account_pending)
+    except UsageError as exc:
+        if exc.field in ("owner", "repository") and resolver.not_derived:
+            raise UsageError(f"{exc.message}; {resolver.not_derived}", field=exc.field) from None
+        raise
     validate_project_name(project, pending=target is Target.PENDING)
     registration = Registration(index, project, publisher, target, organization)
     return Resolved(registration, resolver.defaults, resolver.warnings)

@@ -98,7 +98,7 @@ class Credentials:
 class Result:
     status: Status
     registration: Registration
-    pending: bool
+    pending: bool | None  # None: whether the project exists is not known (auto, nothing reached)
     message: str
     manage_url: str
     manual_url: str

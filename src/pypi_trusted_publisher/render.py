@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .inputs import Default
+from .inputs import Default, Resolved
 from .models import Place, Result, Status
 from .publishers import to_dict
+from .wording import plural
 
 if TYPE_CHECKING:
     from .web.pages import Row
@@ -18,7 +20,12 @@ SYMBOL = {
     Status.DRY_RUN: "• dry run",
     Status.NEEDS_CONFIRMATION: "! needs confirmation",
     Status.FAILED: "✗ failed",
+    Status.REMOVED: "✓ removed",
 }
+DONE = (Status.REGISTERED, Status.EXISTS, Status.REMOVED)
+# The keys of every JSON result line, in order (Result.to_dict's, which may add manual_steps, retry_after).
+RESULT_KEYS = ("status", "index", "project", "pending", "organization", "publisher", "method", "manage_url",
+               "manual_url", "message", "reason")
 
 
 def defaults(chosen: list[Default]) -> str:
@@ -26,14 +33,26 @@ def defaults(chosen: list[Default]) -> str:
     return "\n".join(f"  {d.field} = {d.value} (from {d.source})" for d in chosen)
 
 
-def publisher_lines(result: Result) -> list[str]:
+def defaults_blocks(batch: Sequence[Resolved]) -> list[str]:
+    """A ``Defaults:`` block for the batch; one per group of registrations when their defaults differ."""
+    groups: dict[str, list[str]] = {}
+    for resolved in batch:
+        if resolved.defaults:
+            reg = resolved.registration
+            groups.setdefault(defaults(resolved.defaults), []).append(f"{reg.normalized_project!r} on {reg.index.host}")
+    if len(groups) == 1 and len(next(iter(groups.values()))) == len(batch):
+        return [f"Defaults:\n{block}" for block in groups]
+    return [f"Defaults for {', '.join(where)}:\n{block}" for block, where in groups.items()]
+
+
+def publisher_lines(result: Result, *, method: bool = True) -> list[str]:
     reg = result.registration
     lines = [f"  index     {reg.index.url}"]
     label = "pending project" if result.pending else "project"
     lines.append(f"  {label:<9} {reg.normalized_project}")
     if reg.organization:
         lines.append(f"  org       {reg.organization}")
-    lines.append(f"  publisher {reg.publisher.title}  (via {result.method})")
+    lines.append(f"  publisher {reg.publisher.title}" + (f"  (via {result.method})" if method else ""))
     for name, value in reg.publisher.form_fields().items():
         lines.append(f"    {name:<17} {value or '(any)'}")
     return lines
@@ -41,7 +60,7 @@ def publisher_lines(result: Result) -> list[str]:
 
 def text(result: Result) -> str:
     lines = [f"{SYMBOL[result.status]}: {result.message}", *publisher_lines(result)]
-    if result.status in (Status.REGISTERED, Status.EXISTS):
+    if result.status in DONE:
         lines.append(f"  manage    {result.manage_url}")
     else:
         if result.reason:
@@ -54,6 +73,30 @@ def text(result: Result) -> str:
 def json_line(result: Result, **extra: object) -> str:
     data = result.to_dict()
     data.update({key: value for key, value in extra.items() if value is not None})
+    return _dumps(data)
+
+
+def shaped_line(**values: object) -> str:
+    """A JSON line with a result line's keys in its order (null where there is no value), then any others."""
+    return _dumps({**dict.fromkeys(RESULT_KEYS), **values})
+
+
+def failure_line(
+    reason: str, message: str, *, field: str | None = None, place: Place | None = None, retry_after: int | None = None
+) -> str:
+    """A failure that has no :class:`Result` (bad input, a listing that failed); ``field`` names the bad input."""
+    known: dict[str, object] = {}
+    if place is not None:
+        known.update(index=place.index.url, project=place.normalized_project or None,
+                     organization=place.organization or None)
+    if reason == "invalid-input":
+        known["field"] = field or None
+    if retry_after is not None:
+        known["retry_after"] = retry_after
+    return shaped_line(status="failed", message=message, reason=reason, **known)
+
+
+def _dumps(data: dict[str, object]) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -75,12 +118,11 @@ def _details(row: Row) -> str:
 
 
 def rows_table(place: Place, pending: bool, rows: list[Row]) -> str:
-    where = f"pending publishers on {place.index.host}" if pending else (
-        f"publishers of {place.normalized_project!r} on {place.index.host}"
-    )
+    what = "pending publisher" if pending else "publisher"
+    where = f"on {place.index.host}" if pending else f"of {place.normalized_project!r} on {place.index.host}"
     if not rows:
-        return f"No {where}."
-    lines = [f"{len(rows)} {where}:"]
+        return f"No {what}s {where}."
+    lines = [f"{plural(len(rows), what)} {where}:"]
     for row in rows:
         name = f"{row.project_name}  " if pending else ""
         lines.append(f"  {name}{row.publisher.title:<11} {_details(row)}  [id {row.publisher_id}]")

@@ -34,6 +34,7 @@ import time
 import traceback
 import unicodedata
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus, cookies
@@ -203,6 +204,7 @@ _ROUTE_PATTERNS = {
     "manage.organization.projects": "/manage/organization/{organization_name}/projects/",
 }
 _PATH_SAFE = "~!$&'()*+,;=:@"
+_SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 logger = logging.getLogger(__name__)
 
 
@@ -332,6 +334,8 @@ class Project:
     # The latest release's metadata as the JSON API shows it (``info.project_urls``, ``info.home_page``).
     project_urls: dict[str, str] = field(default_factory=dict)
     home_page: str | None = None
+    # Lifecycle "quarantine-enter": Owners keep their role but lose ProjectsWrite.
+    quarantined: bool = False
 
 
 @dataclass
@@ -612,6 +616,7 @@ class _View:
             (r"/manage/organization/(?P<name>[^/]+)/publishing/", self.organization_publishing),
             (r"/manage/organization/(?P<name>[^/]+)/projects/", self.organization_projects),
             (r"/pypi/(?P<name>[^/]+)/json(?P<slash>/?)", self.pypi_json),
+            (r"/simple/(?P<name>[^/]+)/", self.simple_detail),
             (r"/_/oidc/audience", self.oidc_audience),
             (r"/danger-api/echo", self.api_echo),
             (r"/danger-api/projects/(?P<name>[^/]+)/trusted-publishers", self.api_publishers),
@@ -870,14 +875,17 @@ class _View:
         listed = [
             p
             for p in self.wh.projects.values()
-            if self.wh._has_role(p, user) or self.wh._can_write(p, user)
+            if self.wh._has_role(p, user) or self.wh._owns(p, user)
         ]
         return self.html(t.projects_page(self._snippets(listed, user)))
 
     def _snippets(self, projects: Iterable[Project], user: User) -> list[t.ProjectSnippet]:
-        """Newest first, as Warehouse sorts them; here, the order they were added in, reversed."""
+        """Newest first, as Warehouse sorts them; here, the order they were added in, reversed. Manage is a link
+        for the projects the user owns (``projects_owned``), also quarantined ones."""
         return [
-            t.ProjectSnippet(p.name, self.wh._can_write(p, user), p.has_releases, p.organization or "")
+            t.ProjectSnippet(
+                p.name, self.wh._owns(p, user), p.has_releases, p.organization or "", self.wh._sole_owner(p, user)
+            )
             for p in reversed(list(projects))
         ]
 
@@ -1574,6 +1582,8 @@ class _View:
                     ),
                     None,
                 )
+                if found is None and self.wh.any_github_owner and not owner.lower().startswith("nosuch"):
+                    found = (owner, 100_000 + zlib.crc32(owner.lower().encode()) % 900_000)
                 if found is None:
                     checked.errors["owner"] = ["Unknown GitHub user or organization."]
                 else:
@@ -2096,6 +2106,26 @@ class _View:
             }
         )
 
+    def simple_detail(self, name: str) -> _Response:
+        """``api.simple.detail``: 200 for every project, with releases or not (it is found by
+        traversal); 301 to the normalised name; 404 otherwise. PEP 691 JSON when asked for."""
+        project = self.wh._find_project(name)
+        if project is None or not self.is_get:
+            return self.error(404)
+        canonical = normalize_name(project.name)
+        if canonical != name:
+            return self.redirect(f"/simple/{canonical}/", 301)
+        if _SIMPLE_JSON in self.headers.get("Accept", ""):
+            payload = {
+                "meta": {"api-version": t.SIMPLE_API_VERSION, "_last-serial": 1},
+                "name": canonical,
+                "project-status": {"status": "active"},
+                "versions": [],
+                "files": [],
+            }
+            return _Response(200, json.dumps(payload).encode(), _SIMPLE_JSON)
+        return self.html(t.simple_detail_page(canonical))
+
     def oidc_audience(self) -> _Response:
         return self.json({"audience": "pypi"}) if self.is_get else self.error(404)
 
@@ -2321,7 +2351,8 @@ class FakeWarehouse:
     as a context manager), point the client at ``url``, then inspect the state.
 
     Knobs (read on every request, so tests may change them while it runs):
-    ``github_owners`` (login -> id; other owners are unknown to "GitHub"),
+    ``github_owners`` (login -> id; other owners are unknown to "GitHub", unless
+    ``any_github_owner``, then only those starting with "nosuch" are),
     ``activestate_orgs`` / ``activestate_actors`` (actor -> id), ``disabled_providers``
     (admin flags, e.g. ``{"gitlab"}``), ``registration_limit`` / ``registration_retry_after``
     (per user and per IP, per day), ``reauth_seconds``, ``token_api`` (serve the §12
@@ -2348,6 +2379,8 @@ class FakeWarehouse:
         self.pending_publishers: list[PendingPublisherRecord] = []
         # GitHub's /users/{login} (case-insensitive), answered with the canonical login.
         self.github_owners: dict[str, int] = {}
+        # Manual runs: every valid login is an owner, except the recordings' "nosuch…" ones.
+        self.any_github_owner = False
         self.activestate_orgs: set[str] = set()
         self.activestate_actors: dict[str, str] = {}
         self.disabled_providers: set[str] = set()
@@ -2650,12 +2683,24 @@ class FakeWarehouse:
     def _has_role(self, project: Project, user: User) -> bool:
         return user.username in project.owners or user.username in project.maintainers
 
-    def _can_write(self, project: Project, user: User) -> bool:
-        """``ProjectsWrite``: a project Owner, or an Owner of the owning organization."""
+    def _owns(self, project: Project, user: User) -> bool:
+        """A project Owner, or an Owner of the owning organization ("Administer")."""
         if user.username in project.owners:
             return True
         org = self._find_organization(project.organization) if project.organization else None
         return org is not None and user.username in org.owners
+
+    def _can_write(self, project: Project, user: User) -> bool:
+        """``ProjectsWrite``: an Owner, unless the project is quarantined."""
+        return self._owns(project, user) and not project.quarantined
+
+    def _sole_owner(self, project: Project, user: User) -> bool:
+        """``projects_sole_owned``: the only Owner, directly or as the organization's only Owner."""
+        if project.organization is None:
+            return project.owners == [user.username]
+        org = self._find_organization(project.organization)
+        others = [o for o in project.owners if o != user.username]
+        return org is not None and org.owners == [user.username] and not others
 
     def _attach(
         self, project: Project, publisher: Publisher, external_id: str

@@ -25,6 +25,7 @@ from pypi_trusted_publisher.publishers import (
 )
 
 SITE_NAME = "PyPI"
+SIMPLE_API_VERSION = "1.4"
 GITLAB_ISSUER = "https://gitlab.com"
 KIND_TITLES = {
     "github": "GitHub",
@@ -180,10 +181,12 @@ class ProjectSnippet:
     manageable: bool
     has_releases: bool
     organization: str = ""
+    sole_owner: bool = False
 
 
 def _project_snippet(project: ProjectSnippet, manage_path: str) -> str:
-    """``package_snippet`` of ``manage/projects.html``: the name, the organization badge, Manage and View."""
+    """``package_snippet`` of ``manage/projects.html``: the name, the organization and sole-owner badges, Manage
+    (a link only for projects the user owns) and View."""
     normalized = esc(_normalized(project.name))
     badge = (
         f"""
@@ -194,6 +197,10 @@ def _project_snippet(project: ProjectSnippet, manage_path: str) -> str:
         if project.organization
         else ""
     )
+    if project.sole_owner:
+        badge += f"""
+            <a href="/manage/project/{normalized}/collaboration/"
+               class="badge badge--warning">Sole owner</a>"""
     manage = (
         f"""<a href="/manage/project/{normalized}/{manage_path}/"
              class="button button--primary"
@@ -266,6 +273,22 @@ def organization_projects_page(organization_name: str, projects: Sequence[Projec
   <div class="package-list">
 {snippets}  </div>"""
     return page(f"Manage '{organization_name}' projects", main)
+
+
+def simple_detail_page(name: str) -> str:
+    """``api/simple/detail.html`` (PEP 503) for a project without files: the fake stores none."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta name="pypi:repository-version" content="{SIMPLE_API_VERSION}">
+    <meta name="pypi:project-status" content="active">
+    <title>Links for {esc(name)}</title>
+  </head>
+  <body>
+    <h1>Links for {esc(name)}</h1>
+    </body>
+</html>
+<!--SERIAL 1-->"""
 
 
 def logout_page(csrf_token: str, username: str, next_value: str) -> str:

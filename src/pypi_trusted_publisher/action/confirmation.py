@@ -27,6 +27,7 @@ from ..confirm import CONFIRM_PATH, ConfirmationRequest, check_confirm_link
 from ..errors import RegistrationFailed
 from ..models import Result
 from ..secret import Secret
+from ..wording import plural
 from .github import GitHubApi, GitHubError
 
 URL_RE = re.compile(r"https?://[^\s<>\"'`()\[\]{}|\\^]+")
@@ -73,6 +74,20 @@ class ConfirmationSettings:
         return self.repository.lower() != self.own_repository.lower()
 
 
+# A hosted runner is gone after the job, and the next job has another IP address: the link is of no use.
+CI_ADVICE = (
+    "A hosted runner cannot use that link: it is gone when the job ends, and the next run comes from another "
+    "IP address. What works in CI: log in with a security key (the `pypi-passkey` input), which PyPI trusts "
+    "from any IP address; let the action ask for the link in an issue (`confirmation: issue`); or run on a "
+    "self-hosted runner whose IP address was confirmed once."
+)
+ISSUE_ADVICE = (
+    "No link arrived in the confirmation issue in time. Run the workflow again and post the link sooner (or "
+    "raise `confirmation-timeout`), log in with a security key instead (the `pypi-passkey` input), or run on "
+    "a self-hosted runner whose IP address was confirmed once."
+)
+
+
 def refusal_text(repo: str) -> str:
     return (
         f"PyPI asks to confirm this login with an e-mailed link, and the confirmation issue would be in "
@@ -80,7 +95,8 @@ def refusal_text(repo: str) -> str:
         "address for 6 hours; posted as a comment, it is readable by anyone until it is deleted and "
         "GitHub e-mails it to everyone watching the repository. Nothing was posted. Choose one: set "
         "`confirmation-repository` to a private repository (with a `confirmation-token` that has "
-        "issues: write there); run this job on a self-hosted runner with a stable IP address and confirm "
+        "issues: write there); log in with a security key (the `pypi-passkey` input), which needs no e-mailed "
+        "link; run this job on a self-hosted runner with a stable IP address and confirm "
         "that IP once; run `pypi-trusted-publisher add` on your own machine; or accept the exposure with "
         "`allow-public-confirmation: true`. The e-mailed link is not needed now: ignore it."
     )
@@ -91,12 +107,15 @@ def forbidden_text(repo: str, status: int) -> str:
         f"Could not open the confirmation issue in {repo} (HTTP {status}): the token needs issues: write "
         f"there. Add `permissions: {{issues: write}}` to this job (or pass a `confirmation-token` with "
         f"Issues: read and write on {repo}), set `confirmation: none` to stop at needs-confirmation "
-        "instead, or run `pypi-trusted-publisher add` on your own machine."
+        "instead, log in with a security key (the `pypi-passkey` input) so that no link is needed, or run "
+        "`pypi-trusted-publisher add` on your own machine."
     )
 
 
 class IssueConfirmation:
     """A :class:`~pypi_trusted_publisher.confirm.ConfirmationProvider` backed by issue comments."""
+
+    advice = ISSUE_ADVICE
 
     def __init__(
         self,
@@ -150,8 +169,8 @@ class IssueConfirmation:
         if self.public and not self.settings.allow_public:
             raise RegistrationFailed("confirmation-public-repository", refusal_text(repo))
         since, after = self._open(request)
-        minutes = self.settings.timeout / 60
-        self.log(f"Waiting up to {minutes:g} minutes for the confirmation link in {self.issue_url}")
+        minutes = plural(self.settings.timeout / 60, "minute")
+        self.log(f"Waiting up to {minutes} for the confirmation link in {self.issue_url}")
         deadline = self.clock() + self.settings.timeout
         while True:
             link = self._poll(request, since, after)
@@ -162,12 +181,12 @@ class IssueConfirmation:
                 break
             self.sleep(min(self.settings.poll_interval, left))
         self._say(
-            f"No usable confirmation link arrived within {minutes:g} minutes; this run stopped waiting "
+            f"No usable confirmation link arrived within {minutes}; this run stopped waiting "
             "and reports `needs-confirmation`. Run the workflow again, or run `pypi-trusted-publisher add` "
             "on your own machine."
         )
         self._close(completed=False)
-        self.notes.append(f"No confirmation link arrived in {self.issue_url} within {minutes:g} minutes.")
+        self.notes.append(f"No confirmation link arrived in {self.issue_url} within {minutes}.")
         return None
 
     def _is_private(self) -> bool:
@@ -214,7 +233,7 @@ class IssueConfirmation:
         lines = [
             f"{run} is logging in to {index.host} to register a trusted publisher, and PyPI does not "
             "recognise the runner's IP address. PyPI has e-mailed the account's owner a message titled "
-            f"**{request.email_subject}**.",
+            f"**{request.email_subject}** (after the site's name in brackets).",
             "",
             f"**To continue, someone with write access to {self.settings.repository} posts a new comment "
             "here containing only the link from that e-mail:**",

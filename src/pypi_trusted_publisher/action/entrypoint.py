@@ -28,9 +28,9 @@ from ..models import Registration, Result, Status, Target
 from ..publishers import to_dict
 from . import summary
 from .commands import add_mask
-from .confirmation import IssueConfirmation
+from .confirmation import CI_ADVICE, IssueConfirmation
 from .github import GitHubApi
-from .settings import ActionSettings, parse, secret_values
+from .settings import CREDENTIAL_NAMES, ActionSettings, parse, secret_values
 
 OUTPUTS = (
     "status", "project", "pending", "publisher", "manage-url", "manual-url",
@@ -84,7 +84,6 @@ def write_summary(env: Mapping[str, str], markdown: str) -> None:
 
 def usage_failure(env: Mapping[str, str], error: UsageError) -> int:
     gha.error(error.message, title=f"{TITLE}: invalid input")
-    payload = {"status": "failed", "reason": "invalid-input", "field": error.field or None, "message": error.message}
     write_outputs(
         env,
         {
@@ -92,17 +91,17 @@ def usage_failure(env: Mapping[str, str], error: UsageError) -> int:
             "reason": "invalid-input",
             "message": error.message,
             "check": "skipped",
-            "json": json.dumps(payload, separators=(",", ":")),
+            "json": render.failure_line("invalid-input", error.message, field=error.field),
         },
     )
     write_summary(env, summary.usage_markdown(error))
     return EXIT_USAGE
 
 
-def registration_outputs(registration: Registration, pending: bool) -> dict[str, str]:
+def registration_outputs(registration: Registration, pending: bool | None) -> dict[str, str]:
     return {
         "project": registration.normalized_project,
-        "pending": "true" if pending else "false",
+        "pending": {True: "true", False: "false", None: ""}[pending],  # empty: not known
         "publisher": json.dumps(to_dict(registration.publisher), separators=(",", ":")),
     }
 
@@ -121,14 +120,14 @@ def result_outputs(result: Result, check: str) -> dict[str, str]:
     }
 
 
-def run_check(resolved: Resolved, context: RepoContext, pending: bool) -> preflight.Report:
+def run_check(resolved: Resolved, context: RepoContext, pending: bool | None) -> preflight.Report:
     """The preflight check of the publishing setup; its annotations go to the log."""
     registration = resolved.registration
     report = preflight.check_publisher(
         registration.publisher,
         index=registration.index,
         project=registration.project,
-        pending=pending,
+        pending=pending is True,
         context=context,
     )
     for line in preflight.render_annotations(report):
@@ -148,16 +147,18 @@ def check_only(env: Mapping[str, str], resolved: Resolved, context: RepoContext,
         else "The check found nothing that would make the first trusted upload fail."
     )
     (gha.error if failed else gha.notice)(message, title=f"{TITLE}: check")
-    payload = {
-        "status": status,
-        "mode": "check",
-        "index": registration.index.url,
-        "project": registration.normalized_project,
-        "pending": pending,
-        "publisher": to_dict(registration.publisher),
-        "message": message,
-        "check": preflight.render_json(report),
-    }
+    line = render.shaped_line(
+        status=status,
+        index=registration.index.url,
+        project=registration.normalized_project,
+        pending=pending,
+        organization=registration.organization or None,
+        publisher=to_dict(registration.publisher),
+        message=message,
+        reason="check-failed" if failed else None,
+        mode="check",
+        check=preflight.render_json(report),
+    )
     write_outputs(
         env,
         {
@@ -166,7 +167,7 @@ def check_only(env: Mapping[str, str], resolved: Resolved, context: RepoContext,
             "message": message,
             "reason": "check-failed" if failed else "",
             "check": "failed" if failed else "passed",
-            "json": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            "json": line,
         },
     )
     headline = "❌ failed" if failed else "✅ passed"
@@ -204,10 +205,11 @@ def register(env: Mapping[str, str], registrations: list[Registration], settings
         batch = engine.run_batch(
             registrations,
             settings.credentials,
-            confirmer=provider if provider is not None else NoConfirmation(),
+            confirmer=provider if provider is not None else NoConfirmation(CI_ADVICE),
             timeout=settings.timeout,
             method=settings.method,
             remove_passkey=settings.remove_passkey,
+            credential_names=CREDENTIAL_NAMES,
         )
         if provider is not None:
             provider.finish(min(batch.results, key=lambda r: r.status.ok))
@@ -290,12 +292,12 @@ def run(env: Mapping[str, str]) -> int:
         resolved = batch[0]
     except UsageError as exc:
         return usage_failure(env, exc)
+    for block in render.defaults_blocks(batch):
+        print(block, flush=True)
+    for warning in dict.fromkeys(warning for item in batch for warning in item.warnings):
+        gha.warning(warning, title=TITLE)
     if len(batch) > 1 and settings.mode == "add":
         return add_many(env, batch, settings)
-    if resolved.defaults:
-        print("Defaults:\n" + render.defaults(resolved.defaults), flush=True)
-    for warning in resolved.warnings:
-        gha.warning(warning, title=TITLE)
     if settings.mode == "check":
         return check_only(env, resolved, context, settings)
     return add(env, resolved, context, settings)

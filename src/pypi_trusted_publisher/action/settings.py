@@ -17,6 +17,7 @@ from ..inputs import Options
 from ..models import Credentials, Target
 from ..passkey import Passkey
 from ..secret import Secret
+from ..validation import TIMEOUT_LIMITS, number_in_range
 from .confirmation import ConfirmationSettings
 
 PUBLISHER_INPUTS = (
@@ -36,9 +37,10 @@ CONFIRMATION_INPUTS = (
 )  # fmt: skip
 INPUTS = PUBLISHER_INPUTS + ACCESS_INPUTS + BEHAVIOUR_INPUTS + CONFIRMATION_INPUTS
 SECRET_INPUTS = ("pypi-password", "pypi-totp-secret", "pypi-passkey", "api-token", "confirmation-token")
+# What messages call each credential (the engine's default is the CLI's environment variables).
+CREDENTIAL_NAMES = {"username": "pypi-username", "password": "pypi-password", "api_token": "api-token"}
 
 TARGETS = {"auto": Target.AUTO, "pending": Target.PENDING, "existing": Target.PROJECT}
-ANY_ENVIRONMENT = "*"
 REPOSITORY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
 TRUE = ("true", "True", "TRUE")
 FALSE = ("false", "False", "FALSE")
@@ -94,15 +96,7 @@ class _Reader:
 
     def number(self, name: str, default: float, low: float, high: float) -> float:
         value = self.text(name)
-        if value is None:
-            return default
-        try:
-            number = float(value)
-        except ValueError:
-            number = float("nan")
-        if not low <= number <= high:
-            raise UsageError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}", field=name)
-        return number
+        return default if value is None else number_in_range(name, value, low, high)
 
 
 def event_private(env: Mapping[str, str]) -> bool | None:
@@ -154,8 +148,11 @@ def _confirmation(read: _Reader, env: Mapping[str, str]) -> ConfirmationSettings
 
 
 def several(value: str | None) -> list[str]:
-    """``index`` and ``project`` take several values: one per line, or separated by commas or spaces."""
-    return [item for item in re.split(r"[\s,]+", value or "") if item]
+    """``index`` and ``project`` take several values: one per line, or comma-separated.
+
+    Not on spaces: a name with a space is one invalid name, reported as such.
+    """
+    return [item.strip() for item in re.split(r"[\r\n,]+", value or "") if item.strip()]
 
 
 def parse(env: Mapping[str, str]) -> ActionSettings:
@@ -173,7 +170,7 @@ def parse(env: Mapping[str, str]) -> ActionSettings:
         owner=read.text("owner"),
         repository=read.text("repository"),
         workflow=read.text("workflow"),
-        environment="" if environment == ANY_ENVIRONMENT else environment or None,
+        environment=environment or None,
         namespace=read.text("namespace"),
         gitlab_project=read.text("gitlab-project"),
         workflow_path=read.text("workflow-path"),
@@ -203,7 +200,7 @@ def parse(env: Mapping[str, str]) -> ActionSettings:
         mode=read.choice("mode", ("add", "check"), "add"),
         method=read.choice("method", ("auto", "api", "web", "link"), "auto"),
         dry_run=read.boolean("dry-run", False),
-        timeout=read.number("timeout", 15, 1, 300),
+        timeout=read.number("timeout", 15, *TIMEOUT_LIMITS),
         check=read.boolean("check", True),
         fail_on_error=read.boolean("fail-on-error", True),
         confirmation=_confirmation(read, env),

@@ -23,6 +23,7 @@ HEADLINE = {
     Status.DRY_RUN: "🔍 dry run",
     Status.NEEDS_CONFIRMATION: "⚠️ needs confirmation",
     Status.FAILED: "❌ failed",
+    Status.REMOVED: "✅ removed",
 }
 PUBLISH_ACTION = "pypa/gh-action-pypi-publish"
 USING_A_PUBLISHER = "https://docs.pypi.org/trusted-publishers/using-a-publisher/"
@@ -51,7 +52,7 @@ def _table(result: Result) -> list[str]:
     for name, value in reg.publisher.form_fields().items():
         rows.append((name, f"`{cell(value)}`" if value else "(any)"))
     rows.append(("Method", METHODS.get(result.method, result.method)))
-    if result.status in (Status.REGISTERED, Status.EXISTS):
+    if result.status in (Status.REGISTERED, Status.EXISTS, Status.REMOVED):
         rows.append(("Manage", result.manage_url))
     return ["| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
 
@@ -116,6 +117,8 @@ def _next_steps(result: Result) -> list[str]:
 
 
 NEW_IP_OPTIONS = (
+    "Log in with a security key (the `pypi-passkey` input): PyPI trusts a security-key login from a new IP "
+    "address without an e-mail.",
     "Run `pypi-trusted-publisher add` on your own machine: PyPI already knows its IP address, and a "
     "terminal can take the link if it asks.",
     "Let the action ask for the link in an issue (`confirmation: issue`, the default) with "
@@ -156,7 +159,9 @@ def result_markdown(result: Result, *, notes: Sequence[str] = (), check: str = "
     """The summary for an ``add`` run (any status)."""
     lines = [f"## PyPI trusted publisher: {HEADLINE[result.status]}", "", result.message, "", *_table(result), ""]
     lines += login_line(login)
-    if result.status.ok:
+    if result.status is Status.REMOVED:
+        pass  # nothing follows a removal
+    elif result.status.ok:
         lines += _next_steps(result)
     else:
         lines += _failure(result)

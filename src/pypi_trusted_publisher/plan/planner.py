@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..engine import NEEDS_CONFIRMATION_MESSAGE, Engine
+from ..engine import Engine
 from ..errors import RegistrationFailed, UsageError
 from ..indexes import Index
 from ..inputs import Options, resolve
@@ -22,7 +22,7 @@ from ..preflight.uploads import index_label
 from ..publishers import Publisher, same_publisher
 from ..validation import normalize
 from ..web.http import Http
-from ..web.projects import ListedProject, read_projects
+from ..web.projects import ListedProject, projects_path, read_projects
 from .github_api import RateLimit, Unreadable
 from .jobs import Undecided, choose, upload_jobs
 from .metadata import NoRepository, read_metadata, source_repository
@@ -69,12 +69,8 @@ class Planner:
 
     def run(self) -> Plan:
         """Every project's plan; raises RegistrationFailed only when the projects page cannot be read."""
-        from ..web.session import NeedsConfirmation
-
-        try:
-            listed = read_projects(self.engine.session, self.organization)
-        except NeedsConfirmation:
-            raise RegistrationFailed("new-ip", NEEDS_CONFIRMATION_MESSAGE) from None
+        self.engine.login(projects_path(self.organization))
+        listed = read_projects(self.engine.session, self.organization)
         ordered = sorted(listed, key=lambda project: normalize(project.name))
         projects = [self.assess(project) for project in ordered]
         api = self.reader.api

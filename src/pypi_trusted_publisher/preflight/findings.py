@@ -8,7 +8,7 @@ output says the same thing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 Severity = Literal["error", "warning", "notice"]
@@ -29,6 +29,8 @@ class Finding:
     fix: str
     file: str = ""
     line: int | None = None
+    # Which publisher (or token) it is about, once a report covers several.
+    subject: str = ""
 
     @property
     def where(self) -> str:
@@ -54,12 +56,18 @@ class Report:
 
     @classmethod
     def combine(cls, reports: Iterable[Report]) -> Report:
-        """Merge reports (several publishers, or workflow + OIDC checks), dropping repeats."""
+        """Merge reports (several publishers, or workflow + OIDC checks), dropping repeats.
+
+        With several subjects, each finding says which one it is about.
+        """
+        reports = list(reports)
+        several = len({subject for report in reports for subject in report.checked}) > 1
         findings: list[Finding] = []
         checked: list[str] = []
         claims: dict[str, str] = {}
         for report in reports:
-            findings += report.findings
+            subject = report.checked[0] if several and report.checked else ""
+            findings += [f if f.subject or not subject else replace(f, subject=subject) for f in report.findings]
             checked += [c for c in report.checked if c not in checked]
             claims = claims or report.claims
         return cls(findings, checked, claims)
@@ -92,6 +100,8 @@ def render_text(report: Report) -> str:
     for f in report.findings:
         prefix = f"{f.where}: " if f.where else ""
         lines.append(f"{prefix}{f.severity}: {f.message} [{f.code}]")
+        if f.subject:
+            lines.append(f"  for: {f.subject}")
         lines.append(f"  fix: {f.fix}")
     if report.claims:
         lines += ["", "OIDC token claims (for debugging; MISSING when absent):"]
@@ -134,7 +144,8 @@ def render_annotations(report: Report) -> list[str]:
             if f.line is not None:
                 props.append(f"line={f.line}")
         props.append(f"title={escape_property(f'Trusted publishing: {f.code}')}")
-        message = escape_data(f"{f.message}\nFix: {f.fix}")
+        about = f"For {f.subject}:\n" if f.subject else ""
+        message = escape_data(f"{about}{f.message}\nFix: {f.fix}")
         commands.append(f"::{f.severity} {','.join(props)}::{message}")
     return commands
 
@@ -161,7 +172,8 @@ def render_markdown(report: Report) -> str:
         lines += ["| | Where | Problem | Fix |", "|---|---|---|---|"]
         for f in report.findings:
             where = f"`{_cell(f.where)}`" if f.where else ""
-            problem = f"{_cell(f.message)} (`{f.code}`)"
+            about = f"For {_cell(f.subject)}: " if f.subject else ""
+            problem = f"{about}{_cell(f.message)} (`{f.code}`)"
             lines.append(f"| {MARKDOWN_ICON[f.severity]} {f.severity} | {where} | {problem} | {_cell(f.fix)} |")
         lines += ["", f"**{_summary(report)}.**"]
     else:

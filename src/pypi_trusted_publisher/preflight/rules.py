@@ -23,6 +23,7 @@ from collections.abc import Collection
 from ..context import RepoContext
 from ..indexes import Index, resolve_index
 from ..publishers import GitHubPublisher, GitLabPublisher, Publisher
+from ..validation import normalize
 from . import github_jobs, gitlab_pipelines, project_names, repository
 from .checker import Checker
 from .findings import Report
@@ -60,6 +61,7 @@ def check_publisher(
     """
     index = index or resolve_index("pypi")
     context = context or RepoContext()
+    project = normalize(project) if project else ""  # as results name it
     checker = Checker(index, context)
     checker.only_jobs = frozenset(jobs) if jobs is not None else None
     if isinstance(publisher, GitHubPublisher):

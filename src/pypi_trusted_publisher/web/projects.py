@@ -33,13 +33,16 @@ class ListedProject:
     organization: str = ""
 
 
-def organization_projects_path(organization: str) -> str:
+def projects_path(organization: str = "") -> str:
+    """The account's projects page, or the organization's."""
+    if not organization:
+        return ACCOUNT_PROJECTS
     return f"/manage/organization/{quote(normalize(organization), safe='')}/projects/"
 
 
 def read_projects(session: WebSession, organization: str = "") -> list[ListedProject]:
     """Log in when needed and read the account's (or the organization's) projects page."""
-    path = organization_projects_path(organization) if organization else ACCOUNT_PROJECTS
+    path = projects_path(organization)
     if not session.logged_in:
         session.login(path)
     status, page = session.open(path)

@@ -17,11 +17,13 @@ from ..errors import RegistrationFailed, UsageError
 from ..models import Place, Registration, Target
 from ..publishers import Publisher, same_publisher
 from ..validation import validate_project_name, validate_publisher
+from ..wording import plural, sentences
 from .http import retry_after_seconds
 from .pages import Page, Row
 from .session import WebSession
 
 PENDING_LIMIT = 3
+PROJECTS_PAGE = "/manage/projects/"
 
 # Flash texts (contract §3) → (reason, advice). Matched by substring, by queue.
 FLASH_REASONS = (
@@ -104,12 +106,7 @@ class WebRegistrar:
             if status == 200:
                 return False, path, page
             if status == 403:
-                raise RegistrationFailed(
-                    "not-owner",
-                    f"You are not an Owner of {place.normalized_project!r} on "
-                    f"{place.index.host}; Maintainers cannot manage publishers. Ask an Owner to run "
-                    "this, or to use the manual link below.",
-                )
+                raise RegistrationFailed("not-owner", self._not_owner(place))
             if place.target is Target.PROJECT:
                 raise RegistrationFailed(
                     "project-missing",
@@ -126,6 +123,26 @@ class WebRegistrar:
             what = f"organization {place.organization!r}" if place.organization else "page"
             raise RegistrationFailed("not-found", f"The pending-publisher {what} was not found.")
         return True, path, page
+
+    def _not_owner(self, place: Place) -> str:
+        """Why the publishing page refused us: the projects page tells a Maintainer from no role (one GET)."""
+        name, host = place.normalized_project, place.index.host
+        ask = f"Ask an Owner of {name!r} to run this, or to use the manual link below."
+        try:
+            status, page = self.session.open(PROJECTS_PAGE)
+            roles = page.project_roles() if status == 200 else None
+        except RegistrationFailed:
+            roles = None
+        if roles is None:
+            return f"You are not an Owner of {name!r} on {host}; only an Owner can add publishers. {ask}"
+        if name not in roles:
+            return f"Your account has no role on {name!r} on {host}; only an Owner can add publishers. {ask}"
+        if not roles[name]:
+            return f"You are a Maintainer of {name!r} on {host}, not an Owner; only an Owner can add publishers. {ask}"
+        return (
+            f"You are an Owner of {name!r} on {host}, yet PyPI refused its publishing page (HTTP 403); "
+            "the project may be quarantined, which allows no changes."
+        )
 
     def listing(self, place: Place) -> tuple[bool, list[Row]]:
         """The publishers of a project, or your (or the organization's) pending ones."""
@@ -237,7 +254,7 @@ class WebRegistrar:
             raise RegistrationFailed(
                 "rate-limited",
                 "There have been too many attempted trusted publisher registrations (100 a day per "
-                "account and per IP)." + (f" Try again in {wait} seconds." if wait else " Try again later."),
+                "account and per IP)." + (f" Try again in {plural(wait, 'second')}." if wait else " Try again later."),
                 retry_after=wait,
             )
         if status == 404:
@@ -277,19 +294,19 @@ class WebRegistrar:
             if "is already registered with" in flash:
                 # It appeared between our read and our POST: the same publisher, so "exists".
                 return Outcome("exists", pending, flash)
+        refused = "PyPI refused: " + sentences(*dict.fromkeys(errors))
         joined_errors = " ".join(errors).lower()
         for needle, reason, advice in FIELD_REASONS:
             if needle in joined_errors:
-                message = "; ".join(errors)
                 if reason == "project-exists-owner":
-                    message += " Run again with --existing (or without --pending)."
-                raise RegistrationFailed(reason, f"PyPI refused: {message}. {advice}")
+                    advice += " Run again with --existing (or without --pending)."
+                raise RegistrationFailed(reason, sentences(refused, advice))
         joined = " ".join(texts).lower()
         for needle, reason, advice in FLASH_REASONS:
             if needle in joined:
-                raise RegistrationFailed(reason, f"PyPI refused: {' '.join(texts)} {advice}")
+                raise RegistrationFailed(reason, sentences("PyPI refused: " + sentences(*texts), advice))
         if errors:
-            raise RegistrationFailed("validation-rejected", f"PyPI refused: {'; '.join(errors)}")
+            raise RegistrationFailed("validation-rejected", refused)
         detail = " ".join(texts) or "no message"
         raise RegistrationFailed(
             "unexpected-page", f"PyPI did not register the publisher ({detail}); Warehouse may have changed."
@@ -308,7 +325,7 @@ def pending_room(rows: list[Row], planned: list[Registration]) -> None:
         have = ", ".join(repr(row.project_name) for row in rows) or "none"
         raise RegistrationFailed(
             "pending-limit",
-            f"The plan adds {len(new)} pending publishers, you have {len(rows)} ({have}), and PyPI allows "
+            f"The plan adds {plural(len(new), 'pending publisher')}, you have {len(rows)} ({have}), and PyPI allows "
             f"{PENDING_LIMIT} per account; nothing was registered. Remove some, or use an organization.",
         )
 
