@@ -109,7 +109,3 @@ def test_newer_markup_delete_button():
     )
     (row,) = page.publisher_rows(pending=False)
     assert row.publisher_id == "abc" and row.publisher == GooglePublisher("a@b.c", "")
-
-
-def test_projects_page_roles():
-    assert recorded("12-manage-projects.html").project_roles() == {"danas-proj": True}

@@ -147,22 +147,6 @@ class Page:
                 found.append(Flash(level, message))
         return found
 
-    def project_roles(self) -> dict[str, bool]:
-        """``/manage/projects/``: each project the account has a role on (PEP 503 name) → whether it
-        is an Owner there (only owned projects get a Manage link; a Maintainer's is a disabled button)."""
-        from packaging.utils import canonicalize_name
-
-        if self.tree.css_first("div.package-list") is None:
-            raise UnexpectedPage("no project list on the page")
-        roles = {}
-        for snippet in self.tree.css("div.package-list div.package-snippet"):
-            heading = snippet.css_first("h3.package-snippet__title")
-            name = " ".join(heading.text(deep=False).split()) if heading is not None else ""
-            if name:  # an invitation's title is a link, not text: no role yet
-                manage = snippet.css_first('.package-snippet__buttons a[href*="/manage/project/"]')
-                roles[canonicalize_name(name)] = manage is not None
-        return roles
-
     def publisher_rows(self, *, pending: bool) -> list[Row]:
         """Rows of the publisher table: the project's, or the pending one.
 

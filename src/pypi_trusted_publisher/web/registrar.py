@@ -20,10 +20,10 @@ from ..validation import validate_project_name, validate_publisher
 from ..wording import plural, sentences
 from .http import retry_after_seconds
 from .pages import Page, Row
+from .projects import ACCOUNT_PROJECTS, parse_projects
 from .session import WebSession
 
 PENDING_LIMIT = 3
-PROJECTS_PAGE = "/manage/projects/"
 
 # Flash texts (contract §3) → (reason, advice). Matched by substring, by queue.
 FLASH_REASONS = (
@@ -129,8 +129,8 @@ class WebRegistrar:
         name, host = place.normalized_project, place.index.host
         ask = f"Ask an Owner of {name!r} to run this, or to use the manual link below."
         try:
-            status, page = self.session.open(PROJECTS_PAGE)
-            roles = page.project_roles() if status == 200 else None
+            status, page = self.session.open(ACCOUNT_PROJECTS)
+            roles = {canonicalize_name(p.name): p.owner for p in parse_projects(page)} if status == 200 else None
         except RegistrationFailed:
             roles = None
         if roles is None:
