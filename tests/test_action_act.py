@@ -18,7 +18,7 @@ import pytest
 from act_workflow import JOB, act_command, unavailable
 from passkeys import seed_key
 
-pytestmark = pytest.mark.act
+pytestmark = [pytest.mark.act, pytest.mark.slow]  # about 6 s: act starts the composite action for real
 
 PASSWORD = "fake-warehouse-password"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"

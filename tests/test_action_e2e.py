@@ -11,9 +11,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 
+from clocked_cli import clocked
+from clocks import FileClock
 from fake_github import GITHUB_TOKEN, REPO, FakeGitHub
+from pypi_trusted_publisher import engine
 from pypi_trusted_publisher.action import entrypoint
 from pypi_trusted_publisher.action.entrypoint import OUTPUTS, main
 from pypi_trusted_publisher.action.settings import secret_values
@@ -81,6 +85,28 @@ def test_registers_a_pending_publisher(
     assert "The first trusted upload creates the project" in runner.summary()
     assert github.issues == {}  # the runner's IP was known: no confirmation needed
     assert_masked_first(lines, runner.files())
+
+
+def test_a_wait_gets_one_line_in_the_log(
+    tmp_path: Path,
+    site: Any,
+    github: FakeGitHub,
+    file_clock: FileClock,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 15.18: a run right after another login waits for the next code, and its log says so once."""
+    site.clock = file_clock
+    monkeypatch.setattr(engine, "Engine", clocked(file_clock))
+    site.users["dana"].last_totp_value = pyotp.TOTP(TOTP_SECRET).at(file_clock())
+    runner = runner_for(tmp_path, site, github)
+    assert main(env=runner.env) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line for line in lines if "Waiting" in line] == [
+        "PyPI refused the two-factor code: it is wrong, or a login in the last 30 s already used it "
+        "(PyPI takes each code once). Waiting 21 s for the next code."
+    ]
+    assert site.pending_publishers
 
 
 def test_wrong_password_fails_with_manual_link(

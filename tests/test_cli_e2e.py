@@ -1,4 +1,10 @@
-"""The installed CLI, run as a subprocess against the fake Warehouse (real HTTP on 127.0.0.1)."""
+"""The CLI, run as a subprocess against the fake Warehouse (real HTTP on 127.0.0.1).
+
+The runs go through ``clocked_cli.py``, which puts the CLI on the test's shared
+:class:`FileClock`: a wait for the next TOTP step moves the fake's clock too, so
+nobody waits. ``test_installed_console_script`` runs the real console script on
+the real clock.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,11 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from clocks import FileClock
 from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
 from pypi_trusted_publisher.publishers import (
     ActiveStatePublisher,
@@ -20,6 +28,7 @@ from pypi_trusted_publisher.publishers import (
 )
 
 SCRIPT = Path(sys.executable).with_name("pypi-trusted-publisher")
+LAUNCHER = Path(__file__).with_name("clocked_cli.py")
 GH = ["--owner", "octo-org", "--repo", "my-pkg", "--workflow", "release.yml", "--environment", "pypi"]
 
 
@@ -27,14 +36,21 @@ def run(
     wh: FakeWarehouse | None, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
     as_json: bool = True, timeout: str = "5",
 ):
-    """Run the CLI with --json; return (exit code, parsed JSON lines, stderr), or stdout's text without --json."""
+    """Run the CLI with --json; return (exit code, parsed JSON lines, stderr), or stdout's text without --json.
+
+    On the fake's clock when it is a :class:`FileClock`, else the installed console script.
+    """
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PYPI_", "GITHUB_"))}
     base.update(
         {"PYPI_USERNAME": DEFAULT_USERNAME, "PYPI_PASSWORD": DEFAULT_PASSWORD, "PYPI_TOTP_SECRET": DEFAULT_TOTP_SECRET}
     )
     base.update(env or {})
-    command = [str(SCRIPT) if SCRIPT.exists() else sys.executable, *([] if SCRIPT.exists() else ["-m",
-               "pypi_trusted_publisher"])]
+    clock = wh.clock if wh is not None else None
+    if isinstance(clock, FileClock):
+        command = [sys.executable, str(LAUNCHER), str(clock.path)]
+    else:
+        command = [str(SCRIPT) if SCRIPT.exists() else sys.executable, *([] if SCRIPT.exists() else ["-m",
+                   "pypi_trusted_publisher"])]
     index = ["--index", wh.url] if wh is not None else []
     proc = subprocess.run(
         [*command, *args, *index, *(["--json"] if as_json else []), "--timeout", timeout],
@@ -47,7 +63,8 @@ def run(
 
 
 @pytest.fixture
-def wh(warehouse: FakeWarehouse) -> FakeWarehouse:
+def wh(warehouse: FakeWarehouse, file_clock: FileClock) -> FakeWarehouse:
+    warehouse.clock = file_clock
     warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME], has_releases=True)
     warehouse.github_owners = {"octo-org": 1001}
     return warehouse
@@ -55,6 +72,18 @@ def wh(warehouse: FakeWarehouse) -> FakeWarehouse:
 
 def posts(wh: FakeWarehouse, path_part: str = "publishing") -> int:
     return sum(1 for r in wh.requests if r.method == "POST" and path_part in r.path)
+
+
+def test_installed_console_script(warehouse):
+    """The real entry point, on the real clock, end to end (the other runs use clocked_cli.py)."""
+    warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME])
+    warehouse.github_owners = {"octo-org": 1001}
+    assert SCRIPT.exists(), "the package is not installed in this environment"
+    code, [result], err = run(warehouse, "add", "--project", "my-pkg", *GH)
+    assert code == 0 and result["status"] == "registered", err
+    assert [r.publisher for r in warehouse.projects["my-pkg"].publishers] == [
+        GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi")
+    ]
 
 
 def test_project_publisher_registered(wh):
@@ -305,9 +334,15 @@ def test_locked_out(wh):
 
 
 def test_wrong_totp_secret_sends_at_most_two_codes(wh):
-    result = failure(wh, "--project", "my-pkg", *GH, env={"PYPI_TOTP_CODE": "", "PYPI_TOTP_SECRET": "A" * 32})
-    assert result["reason"] == "totp-invalid"
+    code, [result], err = run(wh, "add", "--project", "my-pkg", *GH, env={"PYPI_TOTP_SECRET": "A" * 32})
+    assert code == 1 and result["reason"] == "totp-invalid"
     assert sum(1 for r in wh.requests if r.method == "POST" and "two-factor" in r.path) <= 2
+    # Issue 15.19: the wait before the second code is announced on stderr, one line (not a terminal).
+    waits = [line for line in err.splitlines() if "Waiting" in line]
+    assert waits == [
+        "PyPI refused the two-factor code: it is wrong, or a login in the last 30 s already used it "
+        "(PyPI takes each code once). Waiting 21 s for the next code."
+    ]
 
 
 def test_one_time_code_is_tried_once(wh):
@@ -450,6 +485,35 @@ def test_server_errors_end_cleanly(wh):
     wh.fail_next("GET", "/account/login/", status=503, times=5)
     result = failure(wh, "--project", "my-pkg", *GH)
     assert result["reason"] == "unexpected-response" and "503" in result["message"]
+
+
+def test_timeout_is_a_deadline_for_each_request(file_clock, silent):
+    """Issue 15.4: an index that accepts and never answers costs one --timeout, not three plus pauses."""
+    start = file_clock()
+    index = SimpleNamespace(url=silent.url, clock=file_clock)
+    code, [result], _ = run(index, "add", "--project", "my-pkg", *GH, timeout="1")  # the least --timeout takes
+    assert code == 1 and result["reason"] == "timeout" and "within 1 s" in result["message"]
+    assert silent.connections() == 1 and file_clock() == start  # one try, no pause
+
+
+def test_back_to_back_commands_say_what_they_wait_for(wh):
+    """Issue 15.18: each command after the first waits for a code the last login did not use, and says so."""
+    times, errors = [], []
+    for _ in range(3):
+        start = wh.clock()
+        code, [listing], err = run(wh, "list", "--project", "my-pkg")
+        assert code == 0 and listing["publishers"] == [], err
+        times.append(wh.clock() - start)
+        errors.append([line for line in err.splitlines() if "Waiting" in line])
+    assert times == [0, 1 + 19.75, 30]  # mid-step at first; later logins land 1 s into a step
+    assert errors[0] == []
+    assert errors[1] == [
+        "PyPI refused the login as older than the account's last login (one in the same second). "
+        "Waiting 1 s for a new second to log in again.",
+        "PyPI refused the two-factor code: it is wrong, or a login in the last 30 s already used it "
+        "(PyPI takes each code once). Waiting 20 s for the next code.",
+    ]
+    assert [line.rsplit(". ", 1)[1] for line in errors[2]] == ["Waiting 30 s for the next code."]
 
 
 # --- several projects, indexes, list and remove ---------------------------------------------------

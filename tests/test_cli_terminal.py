@@ -5,28 +5,32 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import sys
 import time
 from pathlib import Path
 
+import pyotp
 import pytest
 
+from clocks import FileClock
 from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
 
-SCRIPT = [sys.executable, "-m", "pypi_trusted_publisher"]
+SCRIPT = ["-m", "pypi_trusted_publisher"]
+LAUNCHER = Path(__file__).with_name("clocked_cli.py")
 
 
 class Terminal:
     """A child process whose controlling terminal we type into and read from."""
 
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, script: list[str] = SCRIPT) -> None:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child
             os.chdir(cwd)
-            os.execve(sys.executable, [*SCRIPT, *args], env)
+            os.execve(sys.executable, [sys.executable, *script, *args], env)
         self.screen = ""
 
     def expect(self, text: str, timeout: float = 30) -> str:
@@ -106,3 +110,22 @@ def test_remove_asks_then_removes(warehouse: FakeWarehouse, tmp_path: Path) -> N
     assert code == 0, term.screen
     assert "✓ removed: Removed the publisher" in term.screen and "internal error" not in term.screen
     assert warehouse.projects["my-pkg"].publishers == []
+
+
+def test_a_wait_counts_down_in_the_terminal(warehouse: FakeWarehouse, file_clock: FileClock, tmp_path: Path) -> None:
+    """Issue 15.18: the wait for the next code counts down on one line of the terminal, then says what it was."""
+    warehouse.clock = file_clock
+    warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME])
+    # The previous command logged in with this step's code.
+    warehouse.users[DEFAULT_USERNAME].last_totp_value = pyotp.TOTP(DEFAULT_TOTP_SECRET).at(file_clock())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYPI_", "GITHUB_"))}
+    env.update(PYPI_USERNAME=DEFAULT_USERNAME, PYPI_PASSWORD=DEFAULT_PASSWORD, PYPI_TOTP_SECRET=DEFAULT_TOTP_SECRET)
+    term = Terminal(
+        ["list", "--index", warehouse.url, "--project", "my-pkg"], env, tmp_path, [str(LAUNCHER), str(file_clock.path)]
+    )
+    assert term.wait() == 0, term.screen
+    ticks = [int(n) for n in re.findall(r"Waiting for the next code: (\d+) s", term.screen)]
+    assert ticks == list(range(21, 0, -1))  # 20.75 s: the fraction first, then every second
+    assert "\rWaited 21 s for the next code.\x1b[K\r\n" in term.screen
+    why = "PyPI refused the two-factor code: it is wrong, or a login in the last 30 s already used it"
+    assert term.screen.count(why) == 1

@@ -6,6 +6,7 @@ import httpx
 import pyotp
 import pytest
 
+from clocks import Clock
 from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
 from pypi_trusted_publisher.confirm import ConfirmationRequest
 from pypi_trusted_publisher.engine import Engine, register
@@ -13,27 +14,14 @@ from pypi_trusted_publisher.indexes import resolve_index
 from pypi_trusted_publisher.models import Credentials, Registration, Status, Target
 from pypi_trusted_publisher.publishers import GitHubPublisher, GooglePublisher
 from pypi_trusted_publisher.secret import Secret
+from pypi_trusted_publisher.waits import Wait
 
 CREDENTIALS = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret(DEFAULT_TOTP_SECRET))
 
 
-class Clock:
-    """One clock for the fake and the client: sleeping moves it, nobody waits."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def clock(warehouse: FakeWarehouse) -> Clock:
+    """One clock for the fake and the client: sleeping moves it, nobody waits."""
     clock = Clock()
     warehouse.clock = clock
     warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME])
@@ -207,6 +195,88 @@ def test_two_logins_in_one_second_are_retried(warehouse, clock):
     result = register(reg(warehouse, "second"), CREDENTIALS, clock=clock, sleep=clock.sleep)
     assert result.status is Status.REGISTERED, result.message
     assert 1.0 in clock.slept
+
+
+class Notices:
+    """A waiter that records what the user would be told, then sleeps as told."""
+
+    def __init__(self) -> None:
+        self.waits: list[Wait] = []
+
+    def __call__(self, wait: Wait, sleep) -> None:
+        self.waits.append(wait)
+        sleep(wait.seconds)
+
+
+def test_back_to_back_login_survives_a_login_elsewhere_while_it_waits(warehouse, clock):
+    """Issue 15.18: a command run right after another, while the account logs in elsewhere.
+
+    Its first try falls in the second of the previous login (the token is refused, §14) and its code is the
+    one that login used (refused, §1.3); while it waits for the next code, the account logs in elsewhere (a
+    browser that remembers its device needs no code). A code sent with the token minted before that wait is
+    refused as an expired login: two-factor-expired. Waiting first and then logging in afresh is not.
+    """
+    clock.now += 10.25  # mid-step, mid-second
+    assert register(reg(warehouse), CREDENTIALS, clock=clock, sleep=clock.sleep).status is Status.REGISTERED
+    user = warehouse.users[DEFAULT_USERNAME]
+    previous = user.last_login
+
+    class Busy(Clock):
+        def sleep(self, seconds: float) -> None:
+            super().sleep(seconds)
+            if seconds > 5:
+                user.last_login = self.now - 4  # a browser login during the wait
+
+    busy = Busy(clock.now)
+    warehouse.clock = busy
+    notices = Notices()
+    result = register(reg(warehouse, "second"), CREDENTIALS, clock=busy, sleep=busy.sleep, waiter=notices)
+    assert result.status is Status.REGISTERED, result.message
+    assert user.last_login == busy.now > previous
+    assert [(w.what, w.seconds) for w in notices.waits] == [
+        ("a new second to log in again", 1.0),
+        ("the next code", 30 - 11.25 + 1),
+    ]
+    assert two_factor_posts(warehouse) == 1 + 3  # the first login, then refused, rejected, accepted
+
+
+def test_token_refusals_are_bounded(warehouse, clock):
+    warehouse.users[DEFAULT_USERNAME].last_login = clock.now + 3600  # every two-factor token is "too old"
+    notices = Notices()
+    result = register(reg(warehouse), CREDENTIALS, clock=clock, sleep=clock.sleep, waiter=notices)
+    assert result.status is Status.FAILED and result.reason == "two-factor-expired"
+    assert [w.seconds for w in notices.waits] == [1.0, 1.0] and two_factor_posts(warehouse) == 3
+
+
+def test_wrong_secret_says_what_it_waits_for(warehouse, clock):
+    """Issue 15.19: the second code needs the next step; the waiter hears why and for how long."""
+    clock.now += 10.25
+    bad = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret("A" * 32))
+    notices = Notices()
+    result = register(reg(warehouse), bad, clock=clock, sleep=clock.sleep, waiter=notices)
+    assert result.status is Status.FAILED and result.reason == "totp-invalid"
+    [wait] = notices.waits
+    assert wait.what == "the next code" and wait.seconds == 20.75
+    assert "already used" in wait.why and "Waiting 21 s for the next code." in wait.message
+    assert two_factor_posts(warehouse) == 2
+
+
+def test_the_outcome_check_of_a_lost_post_is_retried_once(warehouse, clock):
+    """Issue 15.4: after a POST whose answer was lost, the listing decides, with one retry at most."""
+    page = "/manage/project/my-pkg/settings/publishing/"
+
+    class LoseThePost(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "POST" and request.url.path == page:
+                warehouse.fail_next("POST", page, drop_connection=True)
+                warehouse.fail_next("GET", page, status=503, times=5)
+            return super().handle_request(request)
+
+    result = register(reg(warehouse), CREDENTIALS, clock=clock, sleep=clock.sleep, transport=LoseThePost())
+    assert result.status is Status.FAILED and "503" in result.message
+    posted = next(i for i, r in enumerate(warehouse.requests) if r.method == "POST" and r.path == page)
+    after = warehouse.requests[posted + 1:]
+    assert [(r.method, r.path, r.status) for r in after] == [("GET", page, 503)] * 2
 
 
 def test_batch_session_costs_three_requests_per_further_project(warehouse, clock):

@@ -26,10 +26,11 @@ def wh(warehouse: FakeWarehouse) -> FakeWarehouse:
 
 
 def attempt(url: str, slept: list[float] | None = None, **kwargs):
+    """Register with recorded (not taken) pauses; the 10 s deadline leaves room for the 1 + 2 s backoff."""
     registration = Registration(
         resolve_index(url), "my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi")
     )
-    return register(registration, CREDENTIALS, timeout=2, sleep=(slept if slept is not None else []).append,
+    return register(registration, CREDENTIALS, timeout=10, sleep=(slept if slept is not None else []).append,
                     **kwargs)
 
 

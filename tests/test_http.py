@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
+from clocks import Clock
 from pypi_trusted_publisher.errors import RegistrationFailed
 from pypi_trusted_publisher.indexes import resolve_index
 from pypi_trusted_publisher.web.http import USER_AGENT, Http
@@ -13,13 +16,18 @@ INDEX = resolve_index("https://pypi.example.org")
 
 
 @pytest.fixture
-def slept():
-    return []
+def clock():
+    return Clock()
 
 
 @pytest.fixture
-def http(slept):
-    client = Http(INDEX, timeout=5, sleep=slept.append)
+def slept(clock):
+    return clock.slept
+
+
+@pytest.fixture
+def http(clock):
+    client = Http(INDEX, timeout=15, clock=clock, sleep=clock.sleep)
     yield client
     client.close()
 
@@ -101,3 +109,53 @@ def test_redirect_to_another_host_is_refused(httpx_mock, http):
 def test_relative_location(httpx_mock, http):
     httpx_mock.add_response(status_code=303, headers={"Location": "/account/two-factor/?tok"})
     assert http.location(http.get("/account/login/")) == "/account/two-factor/?tok"
+
+
+# --- --timeout is a deadline for the whole request (issue 15.4) -----------------------------------
+
+
+def test_a_pause_that_would_end_past_the_deadline_is_not_taken(httpx_mock, clock):
+    httpx_mock.add_response(status_code=503, headers={"Retry-After": "7"}, is_reusable=True)
+    http = Http(INDEX, timeout=10, clock=clock, sleep=clock.sleep)
+    start = clock()
+    assert http.get("/x").status_code == 503  # the caller reports it
+    assert clock.slept == [7.0] and len(httpx_mock.get_requests()) == 2
+    assert clock() - start <= 10
+
+
+def test_each_try_gets_only_the_time_left(httpx_mock, clock):
+    """Tries that each take 4 s to fail: the second gets what is left, and no third starts."""
+    given: list[float] = []
+
+    def slow_failure(request: httpx.Request) -> httpx.Response:
+        given.append(request.extensions["timeout"]["read"])
+        clock.now += 4
+        raise httpx.ConnectTimeout("slow")
+
+    httpx_mock.add_callback(slow_failure, is_reusable=True)
+    http = Http(INDEX, timeout=10, clock=clock, sleep=clock.sleep)
+    start = clock()
+    with pytest.raises(RegistrationFailed) as err:
+        http.get("/x")
+    assert err.value.reason == "timeout" and "within 10 s" in err.value.message
+    assert given == [10, 5] and clock.slept == [1.0]  # 4 + 1 + 4, and 2 more would pass the deadline
+    assert clock() - start <= 10
+
+
+def test_a_post_gets_one_timeout(httpx_mock, clock):
+    httpx_mock.add_response(method="POST", status_code=303, headers={"Location": "https://pypi.example.org/y"})
+    Http(INDEX, timeout=7, clock=clock, sleep=clock.sleep).post("/x", {})
+    assert httpx_mock.get_requests()[0].extensions["timeout"]["read"] == 7
+
+
+def test_a_server_that_accepts_and_never_answers(silent):
+    """One real try of 0.2 s, then no retry and no pause: the deadline is spent."""
+    slept: list[float] = []
+    http = Http(resolve_index(silent.url), timeout=0.2, sleep=slept.append)
+    start = time.monotonic()
+    with pytest.raises(RegistrationFailed) as err:
+        http.get("/account/login/")
+    took = time.monotonic() - start
+    http.close()
+    assert err.value.reason == "timeout" and slept == [] and silent.connections() == 1
+    assert took < 5  # one 0.2 s try (a loose bound: the machine may be busy)

@@ -12,6 +12,7 @@ import logging
 import pyotp
 import pytest
 
+from clocks import FileClock
 from fake_warehouse import DEFAULT_USERNAME, FakeWarehouse
 from pypi_trusted_publisher.engine import register
 from pypi_trusted_publisher.indexes import resolve_index
@@ -27,7 +28,8 @@ ENV = {"PYPI_PASSWORD": PASSWORD, "PYPI_TOTP_SECRET": TOTP_SECRET, "PYPI_API_TOK
 
 
 @pytest.fixture
-def wh(warehouse: FakeWarehouse) -> FakeWarehouse:
+def wh(warehouse: FakeWarehouse, file_clock: FileClock) -> FakeWarehouse:
+    warehouse.clock = file_clock
     warehouse.users[DEFAULT_USERNAME].password = PASSWORD
     warehouse.users[DEFAULT_USERNAME].totp_secret = TOTP_SECRET
     warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME])

@@ -96,7 +96,11 @@ def _add_access_arguments(parser: argparse.ArgumentParser, *, methods: bool) -> 
             "--method", default="auto", choices=("auto", "api", "web", "link"),
             help="transport: token API, web login, or only print the manual link (default: auto)",
         )
-    access.add_argument("--timeout", default="15", help="seconds per request, 1 to 300 (default: 15)")
+    access.add_argument(
+        "--timeout", default="15",
+        help="the most one network request may take, in seconds, its retries and their pauses included; "
+        "1 to 300 (default: 15)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON (one line per result)")
 
 
@@ -266,13 +270,17 @@ def _remote_failure(exc: RegistrationFailed, as_json: bool, out: TextIO, place: 
 
 def _engine_kwargs(args: argparse.Namespace) -> dict[str, object]:
     from .confirm import NoConfirmation, TerminalConfirmation
+    from .waits import countdown, one_line
 
     interactive = _interactive()
     prompt = (lambda: getpass.getpass("Two-factor code (hidden): ").strip()) if interactive else None
+    # Pauses go to stderr, never stdout (it may carry --json): a countdown in a terminal, else one line.
+    waiter = countdown(sys.stderr) if sys.stderr.isatty() else one_line(lambda line: print(line, file=sys.stderr))
     return {
         "confirmer": TerminalConfirmation() if interactive else NoConfirmation(),
         "timeout": args.timeout,
         "totp_prompt": prompt,
+        "waiter": waiter,
     }
 
 

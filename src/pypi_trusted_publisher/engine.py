@@ -21,6 +21,7 @@ from .confirm import TERMINAL_ADVICE, ConfirmationProvider, NoConfirmation
 from .errors import RegistrationFailed
 from .indexes import Index
 from .models import Credentials, Place, Registration, Result, Status, Target
+from .waits import Waiter, quietly
 from .wording import sentences
 
 if TYPE_CHECKING:
@@ -118,7 +119,10 @@ class Engine:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         credential_names: Mapping[str, str] = ENV_NAMES,
+        waiter: Waiter = quietly,
     ) -> None:
+        """``clock`` and ``sleep`` are one pair (tests move a fake clock by sleeping);
+        ``waiter`` shows the pauses worth telling the user about."""
         from .web.http import Http
         from .web.registrar import WebRegistrar
         from .web.session import TotpSource, WebSession
@@ -127,16 +131,17 @@ class Engine:
         self.credentials = credentials
         self.credential_names = credential_names
         self.method = method
-        self.http = Http(index, timeout=timeout, transport=transport, sleep=sleep)
+        self.http = Http(index, timeout=timeout, transport=transport, clock=clock, sleep=sleep)
         totp = TotpSource(
             secret=credentials.totp_secret.reveal(),
             code=credentials.totp_code.reveal(),
             prompt=totp_prompt,
             clock=clock,
             sleep=sleep,
+            waiter=waiter,
         )
         self.confirmer = confirmer or NoConfirmation()
-        self.session = WebSession(self.http, credentials, totp, self.confirmer, sleep)
+        self.session = WebSession(self.http, credentials, totp, self.confirmer, sleep, waiter)
         self.web = WebRegistrar(self.session)
         self._api_served: bool | None = None
 

@@ -26,6 +26,7 @@ from ..errors import UsageError
 from ..inputs import Resolved, resolve
 from ..models import Registration, Result, Status, Target
 from ..publishers import to_dict
+from ..waits import one_line
 from . import summary
 from .commands import add_mask
 from .confirmation import CI_ADVICE, IssueConfirmation
@@ -38,6 +39,7 @@ OUTPUTS = (
 )  # fmt: skip
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 TITLE = "PyPI trusted publisher"
+WAITER = one_line(lambda line: print(line, flush=True))  # a pause gets one line in the job's log
 
 
 @contextmanager
@@ -210,6 +212,7 @@ def register(env: Mapping[str, str], registrations: list[Registration], settings
             method=settings.method,
             remove_passkey=settings.remove_passkey,
             credential_names=CREDENTIAL_NAMES,
+            waiter=WAITER,
         )
         if provider is not None:
             provider.finish(min(batch.results, key=lambda r: r.status.ok))

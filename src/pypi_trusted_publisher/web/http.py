@@ -7,6 +7,10 @@ Good citizenship toward PyPI lives here: a descriptive User-Agent, timeouts,
 refused instead of followed. A POST is never retried here; the caller re-reads
 the listing first. Error messages never include request bodies, query strings
 or headers, so nothing secret can leak through them.
+
+``timeout`` is a deadline for each request, its retries and the pauses between
+them included: every try gets only the time that is left, and a pause that
+would end past the deadline is not taken.
 """
 
 from __future__ import annotations
@@ -59,12 +63,15 @@ class Http:
         *,
         timeout: float,
         transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         logging.getLogger("httpx").addFilter(_QUERY_FILTER)  # idempotent: filters are a set
         # httpcore's DEBUG traces print raw response headers, session cookies included.
         logging.getLogger("httpcore").setLevel(max(logging.INFO, logging.getLogger("httpcore").level))
         self.index = index
+        self.timeout = timeout
+        self.clock = clock
         self.sleep = sleep
         self.requests = 0
         self.client = httpx.Client(
@@ -84,42 +91,57 @@ class Http:
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.index.page(path)
 
-    def _send(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+    def _send(self, method: str, path: str, deadline: float, **kwargs: object) -> httpx.Response:
         url = self.url(path)
         shown = urlsplit(url).path  # never the query: it may hold a token
+        # Never more than the time left, never more than one whole timeout (a clock that jumps back).
+        left = min(deadline - self.clock(), self.timeout)
+        if left <= 0:
+            raise self._timed_out(method, shown)
         self.requests += 1
         try:
-            return self.client.request(method, url, **kwargs)  # type: ignore[arg-type]
+            return self.client.request(method, url, timeout=left, **kwargs)  # type: ignore[arg-type]
         except httpx.TimeoutException:
-            raise RegistrationFailed(
-                "timeout", f"{method} {shown} on {self.index.host} timed out"
-            ) from None
+            raise self._timed_out(method, shown) from None
         except httpx.HTTPError as exc:
             raise RegistrationFailed(
                 "network",
                 f"{method} {shown} on {self.index.host} failed: {type(exc).__name__}",
             ) from None
 
-    def get(self, path: str, *, headers: Mapping[str, str] | None = None) -> httpx.Response:
-        """GET with up to three attempts on network errors, 5xx and short 429s."""
-        for attempt in range(1, GET_ATTEMPTS + 1):
-            last = attempt == GET_ATTEMPTS
+    def _timed_out(self, method: str, shown: str) -> RegistrationFailed:
+        return RegistrationFailed(
+            "timeout", f"{method} {shown} on {self.index.host} got no answer within {self.timeout:g} s"
+        )
+
+    def get(
+        self, path: str, *, headers: Mapping[str, str] | None = None, attempts: int = GET_ATTEMPTS
+    ) -> httpx.Response:
+        """GET with up to ``attempts`` tries on network errors, 5xx and short 429s, within the deadline."""
+        deadline = self.clock() + self.timeout
+        for attempt in range(1, attempts + 1):
+            last = attempt == attempts
             try:
-                response = self._send("GET", path, headers=headers)
+                response = self._send("GET", path, deadline, headers=headers)
             except RegistrationFailed:
-                if last:
+                if last or not self._pause(2.0 ** (attempt - 1), deadline):
                     raise
-                self.sleep(2.0 ** (attempt - 1))
                 continue
             if response.status_code not in RETRY_STATUSES or last:
                 return response
             wait = retry_after_seconds(response)
             if wait is None:
                 wait = int(2 ** (attempt - 1))
-            if wait > MAX_RETRY_AFTER:
+            if wait > MAX_RETRY_AFTER or not self._pause(float(wait), deadline):
                 return response
-            self.sleep(float(wait))
         raise AssertionError("unreachable")
+
+    def _pause(self, seconds: float, deadline: float) -> bool:
+        """Sleep before another try, unless the try would start at or past the deadline."""
+        if self.clock() + seconds >= deadline:
+            return False
+        self.sleep(seconds)
+        return True
 
     def post(
         self,
@@ -133,7 +155,7 @@ class Http:
         url = self.url(path)
         sent = {"Origin": self.index.origin, "Referer": url.split("?", 1)[0]}
         sent.update(headers or {})
-        return self._send("POST", url, data=data, json=json, headers=sent)
+        return self._send("POST", url, self.clock() + self.timeout, data=data, json=json, headers=sent)
 
     def location(self, response: httpx.Response) -> str:
         """The redirect target as a path on this index; other hosts are refused."""

@@ -313,7 +313,8 @@ class WebRegistrar:
         )
 
     def _listed(self, registration: Registration, pending: bool, path: str) -> bool:
-        _, page = self.session.open(path)
+        """Is it listed now? The outcome check of a POST: one retry at most, inside the deadline."""
+        _, page = self.session.open(path, attempts=2)
         self._latest[path] = page
         return _matching(page.publisher_rows(pending=pending), registration, pending) is not None
 

@@ -19,7 +19,8 @@ import httpx
 from ..confirm import ConfirmationProvider, ConfirmationRequest, check_confirm_link
 from ..errors import RegistrationFailed
 from ..models import Credentials
-from .http import Http, retry_after_seconds
+from ..waits import Wait, Waiter, quietly
+from .http import GET_ATTEMPTS, Http, retry_after_seconds
 from .pages import Flash, Page, UnexpectedPage
 
 LOGIN = "/account/login/"
@@ -31,19 +32,27 @@ WEBAUTHN_OPTIONS = "/account/webauthn-authenticate/options"
 WEBAUTHN_VALIDATE = "/account/webauthn-authenticate/validate"
 EXPIRED_TWO_FACTOR = "invalid or expired two factor login"
 TOTP_STEP = 30
+# Refusals of the two-factor token (§14: older than the account's last login) to ride out per login.
+TOKEN_REFUSALS = 2
 
 
 class NeedsConfirmation(Exception):
     """PyPI wants the emailed confirm-login link and nobody could provide it."""
 
 
+class _StartOver(Exception):
+    """A new code is due: log in again, so the two-factor token is minted after the wait."""
+
+
 @dataclass
 class TotpSource:
     """Where TOTP codes come from: the secret, a one-time code, or a prompt.
 
-    At most two codes per login attempt (the 2FA limit is 5 failures per
-    5 minutes): the second only when the first was rejected, and from a secret
-    only once the 30-second step has moved on, so it is a different code.
+    At most two codes per login (the 2FA limit is 5 failures per 5 minutes):
+    the second only when the first was rejected, and from a secret only once
+    the 30-second step has moved on, so it is a different code. PyPI answers a
+    wrong code and a reused one alike (a code serves one login, §1.3), so every
+    rejection waits for the next step, and ``waiter`` tells the user so.
     """
 
     secret: str = ""
@@ -51,8 +60,11 @@ class TotpSource:
     prompt: Callable[[], str] | None = None
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
+    waiter: Waiter = quietly
+    rejections: int = 0
 
-    def first(self) -> str:
+    def current(self) -> str:
+        """The code to send now."""
         if self.secret:
             return self._from_secret()
         if self.code:
@@ -65,16 +77,25 @@ class TotpSource:
             "or run in a terminal to be prompted.",
         )
 
-    def second(self, rejected: str) -> str | None:
-        """A new code after a rejection, or None when there is no honest retry."""
+    def reject(self, errors: list[str]) -> None:
+        """PyPI refused the code: wait until a new one exists, or raise when there is no honest retry."""
+        self.rejections += 1
+        renewable = bool(self.secret) or (self.prompt is not None and not self.code)
+        if self.rejections > 1 or not renewable:
+            raise RegistrationFailed(
+                "totp-invalid",
+                "PyPI rejected the two-factor code ("
+                + ("; ".join(errors) or "no reason given")
+                + "). Check PYPI_TOTP_SECRET and the clock; PyPI also refuses a code that another login used "
+                "(such as a command running at the same time).",
+            )
         if self.secret:
-            now = self.clock()
-            self.sleep(TOTP_STEP - (now % TOTP_STEP) + 1)
-            fresh = self._from_secret()
-            return fresh if fresh != rejected else None
-        if self.prompt is not None and not self.code:
-            return self.prompt()
-        return None
+            wait = TOTP_STEP - self.clock() % TOTP_STEP + 1
+            why = (
+                "PyPI refused the two-factor code: it is wrong, or a login in the last 30 s already used it "
+                "(PyPI takes each code once)."
+            )
+            self.waiter(Wait(wait, "the next code", why), self.sleep)
 
     def _from_secret(self) -> str:
         import pyotp
@@ -105,12 +126,14 @@ class WebSession:
         totp: TotpSource,
         confirmer: ConfirmationProvider,
         sleep: Callable[[float], None] = time.sleep,
+        waiter: Waiter = quietly,
     ) -> None:
         self.http = http
         self.credentials = credentials
         self.totp = totp
         self.confirmer = confirmer
         self.sleep = sleep
+        self.waiter = waiter
         self.logged_in = False
         # The second factor of the last login: "security-key", "totp" or "none" (an account PyPI let in without).
         self.second_factor = ""
@@ -124,16 +147,26 @@ class WebSession:
                 "Logging in to the index needs PYPI_USERNAME and PYPI_PASSWORD (or PYPI_API_TOKEN "
                 "where the index serves the token API).",
             )
-        for attempt in (1, 2):
-            if self._login_once(next_path):
-                self.logged_in = True
-                return
-            # §14: a login in the same second as the previous one is refused.
-            if attempt == 1:
-                self.sleep(1.0)
-        raise RegistrationFailed(
-            "two-factor-expired", "PyPI refused the two-factor step twice (invalid or expired login)."
-        )
+        refusals = 0
+        while True:
+            try:
+                if self._login_once(next_path):
+                    self.logged_in = True
+                    return
+            except _StartOver:
+                continue
+            # §14: the two-factor token carries its whole second and is refused when older than the
+            # account's last login, e.g. one that ended earlier in the same second (a command run
+            # right after another). Neither 2FA nor login limits count it; a new second clears it.
+            refusals += 1
+            if refusals > TOKEN_REFUSALS:
+                raise RegistrationFailed(
+                    "two-factor-expired",
+                    "PyPI refused the two-factor step as an expired login "
+                    f"{refusals} times (another login of this account at the same moment?).",
+                )
+            why = "PyPI refused the login as older than the account's last login (one in the same second)."
+            self.waiter(Wait(1.0, "a new second to log in again", why), self.sleep)
 
     def _login_once(self, next_path: str) -> bool:
         page = self._page(self.http.get(f"{LOGIN}?{urlencode({'next': next_path})}"), LOGIN)
@@ -169,37 +202,26 @@ class WebSession:
         raise self.unexpected(response, "login")
 
     def _two_factor(self, url: str, csrf: str) -> bool:
-        code = self.totp.first()
-        for attempt in (1, 2):
-            response = self.http.post(url, {"csrf_token": csrf, "totp_value": code})
-            if response.status_code == 303:
-                location = self.http.location(response)
-                if location.startswith(CONFIRM):
-                    self._confirm_new_ip()
-                    self.second_factor = "totp"
-                    return True
-                # Back to the login page: "Invalid or expired two factor login." (§14).
-                if location.startswith(LOGIN):
-                    return False
+        code = self.totp.current()
+        response = self.http.post(url, {"csrf_token": csrf, "totp_value": code})
+        if response.status_code == 303:
+            location = self.http.location(response)
+            if location.startswith(CONFIRM):
+                self._confirm_new_ip()
                 self.second_factor = "totp"
                 return True
-            if response.status_code == 429:
-                raise self._rate_limited(response, "two-factor")
-            if response.status_code != 200:
-                raise self.unexpected(response, "two-factor")
-            errors = Page(response.text).field_errors()
-            if attempt == 2:
-                break
-            retry = self.totp.second(code)
-            if retry is None:
-                break
-            code = retry
-        raise RegistrationFailed(
-            "totp-invalid",
-            "PyPI rejected the two-factor code ("
-            + ("; ".join(errors) or "no reason given")
-            + "). Check PYPI_TOTP_SECRET and the clock; a code already used for a login is refused.",
-        )
+            # Back to the login page: "Invalid or expired two factor login." (§14).
+            if location.startswith(LOGIN):
+                return False
+            self.second_factor = "totp"
+            return True
+        if response.status_code == 429:
+            raise self._rate_limited(response, "two-factor")
+        if response.status_code != 200:
+            raise self.unexpected(response, "two-factor")
+        self.totp.reject(Page(response.text).field_errors())
+        # A token minted before that wait would be refused if any login of the account landed meanwhile.
+        raise _StartOver
 
     def _security_key(self, url: str, csrf: str) -> bool:
         """A WebAuthn assertion in place of the TOTP code (§15); PyPI confirms a new IP at once for it.
@@ -279,13 +301,13 @@ class WebSession:
         response = self.http.get(FLASHES)
         return Page(response.text).flashes() if response.status_code == 200 else []
 
-    def open(self, path: str) -> tuple[int, Page]:
+    def open(self, path: str, *, attempts: int = GET_ATTEMPTS) -> tuple[int, Page]:
         """GET a manage page, doing reauthentication when it asks; 200/403/404 and the page."""
-        response = self.http.get(path)
+        response = self.http.get(path, attempts=attempts)
         page = self._manage_response(response, path)
         if page.is_reauth():
             self.reauthenticate(page)
-            page = self._manage_response(self.http.get(path), path)
+            page = self._manage_response(self.http.get(path, attempts=attempts), path)
             if page.is_reauth():
                 raise RegistrationFailed(
                     "reauth-failed", "PyPI asked to confirm the password again and refused it."

@@ -1,0 +1,37 @@
+"""Run the CLI on a test's shared clock: ``python tests/clocked_cli.py CLOCK_FILE ARGS...``.
+
+Test-only. The engine takes its clock and sleep as arguments; this launcher makes
+the :class:`~file_clock.FileClock` in ``CLOCK_FILE`` their default and then calls
+the CLI's ``main``, so a TOTP step wait or a retry pause moves the clock that the
+fake Warehouse reads instead of taking time. The installed console script has
+no such hook, and no environment variable or option of the real CLI changes time.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from clocks import FileClock
+from pypi_trusted_publisher import cli, engine
+
+
+def clocked(clock: FileClock) -> type[engine.Engine]:
+    """The Engine class with ``clock`` and its sleep as defaults (a caller's own still win)."""
+
+    class ClockedEngine(engine.Engine):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            kwargs.setdefault("clock", clock)
+            kwargs.setdefault("sleep", clock.sleep)
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    return ClockedEngine
+
+
+def main(argv: list[str]) -> int:
+    engine.Engine = clocked(FileClock(Path(argv[0])))  # type: ignore[misc]
+    return cli.main(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
