@@ -2420,7 +2420,7 @@ class FakeWarehouse:
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.005},  # how long stop() waits: tests start and stop hundreds
             name="fake-warehouse",
             daemon=True,
         )
