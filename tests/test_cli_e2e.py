@@ -37,7 +37,7 @@ GH = ["--owner", "octo-org", "--repo", "my-pkg", "--workflow", "release.yml", "-
 
 def run(
     wh: FakeWarehouse | None, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-    as_json: bool = True, timeout: str = "5", clock: FileClock | None = None,
+    as_json: bool = True, timeout: str | None = "5", clock: FileClock | None = None,
 ):
     """Run the CLI with --json; return (exit code, parsed JSON lines, stderr), or stdout's text without --json.
 
@@ -56,21 +56,13 @@ def run(
                    "pypi_trusted_publisher"])]
     index = ["--index", wh.url] if wh is not None else []
     proc = subprocess.run(
-        [*command, *args, *index, *(["--json"] if as_json else []), "--timeout", timeout],
+        [*command, *args, *index, *(["--json"] if as_json else []), *(["--timeout", timeout] if timeout else [])],
         env=base, cwd=cwd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
     )
     if not as_json:
         return proc.returncode, proc.stdout, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     return proc.returncode, lines, proc.stderr
-
-
-@pytest.fixture
-def wh(warehouse: FakeWarehouse, file_clock: FileClock) -> FakeWarehouse:
-    warehouse.clock = file_clock
-    warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME], has_releases=True)
-    warehouse.github_owners = {"octo-org": 1001}
-    return warehouse
 
 
 def posts(wh: FakeWarehouse, path_part: str = "publishing") -> int:

@@ -73,9 +73,9 @@ def test_prompts_and_pasted_confirmation_link(warehouse: FakeWarehouse, tmp_path
         env,
         tmp_path,
     )
-    term.expect("PyPI username:")
+    term.expect("PyPI username for 127.0.0.1")
     term.type(DEFAULT_USERNAME)
-    term.expect("PyPI password (hidden):")
+    term.expect("PyPI password for 127.0.0.1")
     term.type(DEFAULT_PASSWORD)
     term.expect("Confirmation link:")
     assert warehouse.outbox, "PyPI sent no e-mail"

@@ -14,6 +14,7 @@ import pytest
 
 from clocks import FileClock
 from fake_warehouse import DEFAULT_USERNAME, FakeWarehouse
+from file_keyring import keyring_env
 from pypi_trusted_publisher.engine import register
 from pypi_trusted_publisher.indexes import resolve_index
 from pypi_trusted_publisher.models import Credentials, Registration, Status
@@ -64,12 +65,26 @@ def assert_clean(wh: FakeWarehouse, *texts: str) -> None:
         (["add", "--project", "my-pkg", "--dry-run", *GH], {}),
         (["add", "--pending", "--project", "asyncio", *GH], {}),
         (["list", "--project", "my-pkg"], {}),
+        (["add", "-v", "--method", "web", "--project", "my-pkg", *GH], {}),  # -v names sources, never values
+        (["list", "-v", "--project", "my-pkg"], {}),
     ],
 )
 def test_cli_flows_do_not_leak(wh, args, env):
     _, lines, err = run(wh, *args, env={**ENV, **env})
     assert lines, err
     assert_clean(wh, repr(lines), err)
+
+
+def test_keyring_login_and_its_use_do_not_leak(wh, tmp_path):
+    env = {**ENV, **keyring_env(tmp_path / "keyring.json")}
+    _, [stored], err = run(wh, "login", "--store-totp-secret", "-v", env=env)
+    assert stored["status"] == "logged-in", err
+    texts = [repr(stored), err]
+    nothing = {"PYPI_USERNAME": "", "PYPI_PASSWORD": "", "PYPI_TOTP_SECRET": "", "PYPI_API_TOKEN": ""}
+    _, [added], err = run(wh, "add", "-v", "--project", "my-pkg", *GH, env={**env, **nothing})
+    assert added["status"] == "registered" and added["credentials"]["password"] == "keyring", err
+    _, [out], err2 = run(wh, "logout", env=env, timeout=None)
+    assert_clean(wh, *texts, repr(added), err, repr(out), err2)
 
 
 def test_needs_confirmation_does_not_leak_the_link(wh):

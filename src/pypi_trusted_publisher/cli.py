@@ -20,10 +20,9 @@ from . import __version__
 from .errors import RegistrationFailed, UsageError
 from .inputs import Options
 from .models import Credentials, Place, Registration, Result, Target
-from .secret import Secret
 
 if TYPE_CHECKING:
-    from .passkey import Passkey
+    from .indexes import Index
     from .preflight import Report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -91,6 +90,9 @@ def _add_access_arguments(parser: argparse.ArgumentParser, *, methods: bool) -> 
     access = parser.add_argument_group("access")
     access.add_argument("--username", help="PyPI username (default: PYPI_USERNAME)")
     access.add_argument("--totp-code", help="a one-time 6-digit code instead of PYPI_TOTP_SECRET")
+    access.add_argument(
+        "-v", "--verbose", action="store_true", help="say where each credential came from (never its value)"
+    )
     if methods:
         access.add_argument(
             "--method", default="auto", choices=("auto", "api", "web", "link"),
@@ -121,8 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="pypi-trusted-publisher",
         description="Register a PyPI Trusted Publisher in one step.",
-        epilog="Credentials come from PYPI_USERNAME, PYPI_PASSWORD, PYPI_TOTP_SECRET and PYPI_API_TOKEN; "
-        "in a terminal, missing ones are prompted for.",
+        epilog="Credentials come from the options, then PYPI_USERNAME, PYPI_PASSWORD, PYPI_TOTP_SECRET, PYPI_PASSKEY "
+        "and PYPI_API_TOKEN, then the keyring (see 'login'), then ~/.pypirc; in a terminal, missing ones are "
+        "prompted for.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -164,9 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _add_access_arguments(remove, methods=False)
 
+    from .login_commands import add_parsers as add_login_parsers
     from .passkey_commands import add_parser
     from .plan.command import add_parser as add_plan_parser
 
+    add_login_parsers(commands, _add_access_arguments)
     add_parser(commands, _add_access_arguments)
     add_plan_parser(commands, _add_access_arguments)
     return parser
@@ -213,41 +218,22 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
 
-def credentials_from(args: argparse.Namespace, env: dict[str, str], interactive: bool) -> Credentials:
-    """Credentials from flags and the environment; prompt in a terminal for what is missing."""
-    passkey = env.get("PYPI_PASSKEY", "")
-    key = _passkey(passkey) if passkey.strip() else None  # a bad string is bad input, before any prompt
-    username = args.username or env.get("PYPI_USERNAME", "")
-    password = env.get("PYPI_PASSWORD", "")
-    api_token = env.get("PYPI_API_TOKEN", "")
-    method = getattr(args, "method", "web")
-    wants_web = method == "web" or (method == "auto" and not api_token)
-    if interactive and wants_web:
-        if not username:
-            username = input("PyPI username: ").strip()
-        if not password:
-            password = getpass.getpass("PyPI password (hidden): ")
-    return Credentials(
-        username=username,
-        password=Secret(password),
-        totp_secret=Secret(env.get("PYPI_TOTP_SECRET", "").strip()),
-        totp_code=Secret((args.totp_code or "").strip()),
-        api_token=Secret(api_token),
-        passkey=key,
+def credentials_for(args: argparse.Namespace, index: Index) -> Credentials:
+    """The credentials for ``index`` (options, environment, keyring, ~/.pypirc, prompts); ``-v`` says from where."""
+    from .credentials.sources import describe, gather
+
+    credentials = gather(
+        index,
+        dict(os.environ),
+        username=args.username or "",
+        totp_code=args.totp_code or "",
+        method=getattr(args, "method", "web"),
+        interactive=_interactive(),
+        warn=lambda line: print(line, file=sys.stderr),
     )
-
-
-def _passkey(text: str) -> Passkey:
-    from .passkey import Passkey
-
-    return Passkey.decode(text)
-
-
-def check_passkey(credentials: Credentials, registrations: Sequence[Registration]) -> None:
-    """A security key works only on the index it was added on: say so before any network call."""
-    if credentials.passkey is not None:
-        for registration in registrations:
-            credentials.passkey.check_index(registration.index.url)
+    if args.verbose:
+        print(describe(credentials, index), file=sys.stderr)
+    return credentials
 
 
 def _usage_failure(exc: UsageError, as_json: bool, out: TextIO) -> int:
@@ -309,27 +295,41 @@ def run_add(args: argparse.Namespace, out: TextIO) -> int:
     for note in notes:
         print(note, file=sys.stderr)
     results: list[Result]
+    sources: dict[str, dict[str, str]] = {}
     if args.dry_run:
         from .engine import plan
 
         results = [plan(registration) for registration in registrations]
     else:
-        from .engine import register_many
-
-        credentials = credentials_from(args, dict(os.environ), _interactive())
-        check_passkey(credentials, registrations)
-        results = register_many(registrations, credentials, method=args.method, **_engine_kwargs(args))
+        results, sources = _register_by_index(args, registrations)
     checks = {} if args.no_check else {id(r): preflight(r.registration, r.pending) for r in results if r.status.ok}
     if args.json:
         for result in results:
             report = checks.get(id(result))
-            print(json_line(result, check=_render(report, "json") if report else None), file=out)
+            check = _render(report, "json") if report else None
+            print(json_line(result, check=check, credentials=sources.get(result.registration.index.url)), file=out)
     else:
         blocks = [text(r) + (f"\n\n{_render(checks[id(r)], 'text')}" if id(r) in checks else "") for r in results]
         print("\n\n".join(blocks), file=out)
         if len(results) > 1:
             print("\n" + summary_table(results), file=out)
     return max(result.exit_code for result in results)
+
+
+def _register_by_index(
+    args: argparse.Namespace, registrations: list[Registration]
+) -> tuple[list[Result], dict[str, dict[str, str]]]:
+    """Each index with its own credentials (all gathered, so all prompts come, before the first request)."""
+    from .engine import register_many
+
+    indexes = {r.index.url: r.index for r in registrations}
+    credentials = {url: credentials_for(args, index) for url, index in indexes.items()}
+    done: dict[int, Result] = {}
+    for url in indexes:
+        group = [(n, r) for n, r in enumerate(registrations) if r.index.url == url]
+        results = register_many([r for _, r in group], credentials[url], method=args.method, **_engine_kwargs(args))
+        done.update(zip((n for n, _ in group), results, strict=True))
+    return [done[n] for n in range(len(registrations))], {url: dict(c.sources) for url, c in credentials.items()}
 
 
 def _render(report: Report, how: str) -> object:
@@ -390,9 +390,7 @@ def _listed_reports(args: argparse.Namespace, place: Place) -> list[Report]:
     from .preflight import check_publisher
 
     index = place.index
-    credentials = credentials_from(args, dict(os.environ), _interactive())
-    if credentials.passkey is not None:
-        credentials.passkey.check_index(index.url)
+    credentials = credentials_for(args, index)
     with engine(index, credentials, **_engine_kwargs(args)) as eng:
         pending, rows = eng.listing(place)
     return [
@@ -416,16 +414,17 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
         place = Place(index, project or "", target, args.organization)
     except UsageError as exc:
         return _usage_failure(exc, args.json, out)
-    credentials = credentials_from(args, dict(os.environ), _interactive())
-    if credentials.passkey is not None:
-        credentials.passkey.check_index(index.url)
     try:
+        credentials = credentials_for(args, index)
         with engine(index, credentials, **_engine_kwargs(args)) as eng:
             pending, rows = eng.listing(place)
+    except UsageError as exc:
+        return _usage_failure(exc, args.json, out)
     except RegistrationFailed as exc:
         return _remote_failure(exc, args.json, out, place)
     if args.json:
-        print(json.dumps(rows_json(place, pending, rows), separators=(",", ":")), file=out)
+        document = {**rows_json(place, pending, rows), "credentials": dict(credentials.sources)}
+        print(json.dumps(document, separators=(",", ":")), file=out)
     else:
         print(rows_table(place, pending, rows), file=out)
     return EXIT_OK
@@ -452,11 +451,10 @@ def run_remove(args: argparse.Namespace, out: TextIO) -> int:
         if input("Remove this publisher? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Nothing removed.", file=sys.stderr)
             return EXIT_FAILED
-    credentials = credentials_from(args, dict(os.environ), _interactive())
-    check_passkey(credentials, registrations)
+    credentials = credentials_for(args, registration.index)
     with engine(registration.index, credentials, **_engine_kwargs(args)) as eng:
         result = eng.remove(registration)
-    print(json_line(result) if args.json else text(result), file=out)
+    print(json_line(result, credentials=dict(credentials.sources)) if args.json else text(result), file=out)
     return result.exit_code
 
 
@@ -466,17 +464,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except UsageError as exc:  # argparse may fail before it has read --json: look for it
         return _usage_failure(exc, "--json" in argv, sys.stdout)
+    from .login_commands import run_login, run_logout
     from .passkey_commands import run as run_passkey
     from .plan.command import run as run_plan
 
     commands = {
         "add": run_add, "list": run_list, "remove": run_remove, "check": run_check, "passkey": run_passkey,
-        "plan": run_plan,
+        "plan": run_plan, "login": run_login, "logout": run_logout,
     }  # fmt: skip
     try:
         from .validation import TIMEOUT_LIMITS, number_in_range
 
-        args.timeout = number_in_range("--timeout", args.timeout, *TIMEOUT_LIMITS, field="timeout")
+        if hasattr(args, "timeout"):  # every command that reaches the network
+            args.timeout = number_in_range("--timeout", args.timeout, *TIMEOUT_LIMITS, field="timeout")
     except UsageError as exc:
         return _usage_failure(exc, args.json, sys.stdout)
     try:

@@ -5,6 +5,7 @@ inputs → :class:`Registration` (validated) → transport → :class:`Result` �
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -81,6 +82,9 @@ class Credentials:
     api_token: Secret = field(default_factory=lambda: Secret(""))
     # A software security key: used instead of the TOTP code when given (no new-IP e-mail).
     passkey: Passkey | None = None
+    # Where each value came from ("PYPI_PASSWORD", "keyring", "~/.pypirc [pypi]", "prompt"), never the value.
+    sources: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # sources that were skipped, and why (for -v)
 
     def __repr__(self) -> str:
         return f"Credentials(username={self.username!r}, secrets=***)"

@@ -59,16 +59,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
 def _open_engine(args: argparse.Namespace, index_name: str) -> tuple[Index, AbstractContextManager[Engine]]:
     """The index and an engine for it, with the usual credentials (a given PYPI_PASSKEY must belong there)."""
-    import os
-
-    from .cli import _engine_kwargs, _interactive, credentials_from
+    from .cli import _engine_kwargs, credentials_for
     from .engine import engine
     from .indexes import resolve_index
 
     index = resolve_index(index_name)
-    credentials = credentials_from(args, dict(os.environ), _interactive())
-    if credentials.passkey is not None:
-        credentials.passkey.check_index(index.url)
+    credentials = credentials_for(args, index)
     return index, engine(index, credentials, **_engine_kwargs(args))
 
 

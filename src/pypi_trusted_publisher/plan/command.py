@@ -66,7 +66,7 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     import sys
     import tempfile
 
-    from ..cli import _engine_kwargs, _interactive, credentials_from
+    from ..cli import _engine_kwargs, credentials_for
     from ..engine import engine
     from ..indexes import resolve_index
     from ..web.http import Http
@@ -84,9 +84,7 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     output = _output(args.output)
     env = dict(os.environ)
     base_url, token = api_url(env), api_token(env)
-    credentials = credentials_from(args, env, _interactive())
-    if credentials.passkey is not None:
-        credentials.passkey.check_index(index.url)
+    credentials = credentials_for(args, index)
     metadata = Http(index, timeout=args.timeout)
     api = GitHubApi(base_url, token, timeout=args.timeout)
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -90,13 +89,12 @@ def _register(
     args: argparse.Namespace, progress: Progress, todo: list[Registration], clock: Callable[[], float]
 ) -> list[Result]:
     """Register in order until the limit (or a login problem) stops the run; save after each one."""
-    from ..cli import _engine_kwargs, _interactive, check_passkey, credentials_from
+    from ..cli import _engine_kwargs, credentials_for
     from ..engine import engine
 
     if not todo:
         return []
-    credentials = credentials_from(args, dict(os.environ), _interactive())
-    check_passkey(credentials, todo)
+    credentials = credentials_for(args, todo[0].index)
     results: list[Result] = []
     try:
         with engine(todo[0].index, credentials, method=args.method, **_engine_kwargs(args)) as eng:
