@@ -2,7 +2,7 @@
 (:class:`Clock`), one shared with CLI subprocesses through a file (:class:`FileClock`).
 
 A wait costs nothing and every run is reproducible. The fractional start of
-:class:`FileClock` keeps the "same second" rule of contract §14 in play: logins
+:class:`FileClock` keeps the "same second" rule (docs/protocol/login.md#same-second) in play: logins
 made at the same instant fall in the same second.
 """
 

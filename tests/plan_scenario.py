@@ -108,7 +108,7 @@ jobs:
 
 
 def monorepo(upload_url: str) -> str:
-    """One workflow, one job and one environment per package (contract §13 #6)."""
+    """One workflow, one job and one environment per package (docs/protocol/publish-time.md#pending-lifecycle)."""
     jobs = ""
     for package in ("core", "cli"):
         jobs += f"""  publish-{package}:

@@ -158,7 +158,10 @@ def test_organization_pending_publisher(wh):
 
 
 def test_organization_duplicate_is_verified_not_trusted(wh):
-    """The organization page answers a duplicate config with a silent 303 (§3c): we must say failed."""
+    """The organization page answers a duplicate config with a silent 303: we must say failed.
+
+    See docs/protocol/registration.md#organization-page.
+    """
     wh.add_organization("octo-org", owners=[DEFAULT_USERNAME])
     wh.add_pending_publisher(
         "other-name", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"), added_by="someone-else"

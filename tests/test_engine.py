@@ -211,8 +211,9 @@ class Notices:
 def test_back_to_back_login_survives_a_login_elsewhere_while_it_waits(warehouse, clock):
     """Issue 15.18: a command run right after another, while the account logs in elsewhere.
 
-    Its first try falls in the second of the previous login (the token is refused, §14) and its code is the
-    one that login used (refused, §1.3); while it waits for the next code, the account logs in elsewhere (a
+    Its first try falls in the second of the previous login (the token is refused,
+    docs/protocol/login.md#same-second) and its code is the one that login used (refused,
+    docs/protocol/login.md#totp-reuse); while it waits for the next code, the account logs in elsewhere (a
     browser that remembers its device needs no code). A code sent with the token minted before that wait is
     refused as an expired login: two-factor-expired. Waiting first and then logging in afresh is not.
     """
@@ -290,7 +291,7 @@ def test_batch_session_costs_three_requests_per_further_project(warehouse, clock
     assert len(warehouse.requests) - before <= 3
 
 
-# --- the token API (contract §12) --------------------------------------------------------------
+# --- the token API (docs/protocol/token-api.md) --------------------------------------------------------------
 
 
 def api_credentials(token: str = "pypi-test-token") -> Credentials:

@@ -34,8 +34,8 @@ from pypi_trusted_publisher.publishers import (
     GitLabPublisher,
     GooglePublisher,
 )
+from recordings import recorded_text
 
-RECORDINGS = Path("/work/shared/warehouse-pages")
 PROJECT_PAGE = "/manage/project/danas-proj/settings/publishing/"
 ACCOUNT_PAGE = "/manage/account/publishing/"
 ORG_PAGE = "/manage/organization/octo-org/publishing/"
@@ -1234,11 +1234,7 @@ def _inside(node: LexborNode, tag: str) -> bool:
     return False
 
 
-def recorded(name: str) -> str:
-    path = RECORDINGS / name
-    if not path.exists():
-        pytest.skip(f"recording {name} not available")
-    return path.read_text()
+recorded = recorded_text
 
 
 def test_markup_matches_recorded_pages(wh: FakeWarehouse, clock: Clock) -> None:

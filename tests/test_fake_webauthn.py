@@ -1,4 +1,4 @@
-"""The fake Warehouse's security keys (contract §15): enrolment, login, removal.
+"""The fake Warehouse's security keys (docs/protocol/security-keys.md): enrolment, login, removal.
 
 Driven with plain httpx over real HTTP. The good credentials come from the tool's software key
 (``Passkey``, what the client will send); the bad ones are made by hand here (``RawKey``) to show
@@ -634,7 +634,8 @@ def test_two_factor_token_rules(wh: FakeWarehouse, clock: Clock) -> None:
         return key.assertion(options, origin=wh.url)
 
     assert key_login(wh, sign)["success"]
-    # A login started in the same second as that one: its token predates last_login (§14).
+    # A login started in the same second as that one: its token predates last_login
+    # (docs/protocol/login.md#same-second).
     race = start_login_without_page(wh)
     bad = {"fail": {"errors": ["Invalid or expired two factor login."]}}
     assert race.options() == bad

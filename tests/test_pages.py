@@ -1,26 +1,20 @@
 """The HTML parsers against responses recorded from a running Warehouse.
 
-The recordings live in ../shared/warehouse-pages (not in this repository);
-these tests skip when that folder is absent.
+The recordings are not in this repository (``recordings.py`` says where they are read from);
+these tests skip when they are absent.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from pypi_trusted_publisher.publishers import GitHubPublisher, GitLabPublisher, GooglePublisher
 from pypi_trusted_publisher.web.pages import Page, UnexpectedPage
-
-RECORDED = Path(__file__).resolve().parents[2] / "shared" / "warehouse-pages"
+from recordings import recorded_text
 
 
 def recorded(name: str) -> Page:
-    path = RECORDED / name
-    if not path.exists():
-        pytest.skip(f"recorded page {name} not available")
-    return Page(path.read_text(encoding="utf-8"))
+    return Page(recorded_text(name))
 
 
 def test_project_listing_rows():

@@ -34,9 +34,9 @@ from pypi_trusted_publisher.secret import Secret
 from pypi_trusted_publisher.web.http import Http
 from pypi_trusted_publisher.web.pages import Page, UnexpectedPage
 from pypi_trusted_publisher.web.projects import parse_projects, read_projects
+from recordings import recorded_text
 from test_engine import Clock
 
-RECORDED = Path(__file__).resolve().parents[2] / "shared" / "warehouse-pages"
 PYPI = resolve_index("pypi")
 
 
@@ -311,10 +311,7 @@ def test_github_api_url_must_be_https(value):
 
 
 def test_recorded_projects_page():
-    path = RECORDED / "12-manage-projects.html"
-    if not path.exists():
-        pytest.skip("recorded page 12 not available")
-    (project,) = parse_projects(Page(path.read_text(encoding="utf-8")))
+    (project,) = parse_projects(Page(recorded_text("12-manage-projects.html")))
     assert (project.name, project.owner, project.organization) == ("danas-proj", True, "")
 
 

@@ -240,7 +240,7 @@ def test_repository_case_differs_from_github_repository() -> None:
 
 
 def test_owner_case_is_only_a_warning() -> None:
-    # Warehouse stores GitHub's spelling of the owner (contract §4.1).
+    # Warehouse stores GitHub's spelling of the owner (docs/protocol/validation.md#github).
     assert found(check("clean", gh(owner="Octo"))) == [("warning", "repository-case", "", None)]
 
 

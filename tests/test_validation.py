@@ -1,4 +1,4 @@
-"""Local validation mirrors Warehouse's rules and messages (contract §4)."""
+"""Local validation mirrors Warehouse's rules and messages (docs/protocol/validation.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The proposed token API for publishers of existing projects (contract §12).
+"""The proposed token API for publishers of existing projects (docs/protocol/token-api.md).
 
 pypi/warehouse#19909 adds ``/danger-api/projects/{name}/trusted-publishers``.
 pypi.org does not serve it yet; an index that does not answers the route with

@@ -1,7 +1,7 @@
 """Many registrations in one run: the config file and the up-front plan check.
 
 PyPI allows 100 registration attempts a day per account and per IP, and 3
-pending publishers per account (contract §6). A plan that cannot fit is refused
+pending publishers per account (docs/protocol/limits.md). A plan that cannot fit is refused
 with the numbers before anything is posted, instead of failing half-way.
 """
 

@@ -1,7 +1,7 @@
 """New-IP confirmation: getting PyPI's emailed confirm-login link back to us.
 
 PyPI sends a 6-hour login link when a TOTP login comes from an IP it does not
-know (contract §1.7, §14). Where that link comes from depends on where we run:
+know (docs/protocol/new-ip.md). Where that link comes from depends on where we run:
 a maintainer pastes it in a terminal; the GitHub Action collects it from an
 issue comment. The engine asks a :class:`ConfirmationProvider` and validates
 whatever it returns with :func:`check_confirm_link` before opening it.

@@ -1,8 +1,8 @@
 """Choose a transport, run it, and turn whatever happened into a :class:`Result`.
 
 Transports, in the order ``--method auto`` tries them:
-``api``  the token API (§12) when an API token is given and the index serves it;
-``web``  the logged-in web session (§1-§3) when a username and password are given;
+``api``  the token API (docs/protocol/token-api.md) when an API token is given and the index serves it;
+``web``  the logged-in web session (docs/protocol/login.md, registration.md) when a username and password are given;
 ``link`` no credentials: the prefilled manual link, reported as a failure to act.
 Remote failures never raise out of here; they become ``failed`` results that
 carry the reason, the message and the manual link.

@@ -140,7 +140,8 @@ class _Resolver:
             )
 
         def job_environment() -> tuple[str | None, str]:
-            # The environment the publishing job really uses beats a generic default (§13 #3).
+            # The environment the publishing job really uses beats a generic default
+            # (docs/protocol/publish-time.md#environment-mismatch).
             found = ctx.publishing_environment(workflow, index.host) if "/" not in workflow else None
             return (found[0], f"job '{found[1]}' in {workflow}") if found else (None, "")
 

@@ -1,4 +1,4 @@
-"""URLs of the publishing pages, and the prefilled manual fallback (contract §5)."""
+"""URLs of the publishing pages, and the prefilled manual fallback (docs/protocol/registration.md#prefill)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A software security key: a WebAuthn authenticator the tool holds, and the string that carries it.
 
 Why: a login whose second factor is a security key is not phishable, so Warehouse confirms a login from an IP it has
-never seen at once, with no e-mailed link (docs/protocol.md, "Security keys"). A P-256 key held by this tool is a
+never seen at once, with no e-mailed link (docs/protocol/security-keys.md#why). A P-256 key held by this tool is a
 security key to Warehouse: it asks for attestation ``none`` and no user verification. That is what lets a job on a
 fresh GitHub-hosted runner log in unattended.
 

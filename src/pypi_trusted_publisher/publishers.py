@@ -1,8 +1,8 @@
 """The four kinds of trusted publisher, as plain data.
 
-Each kind knows the Warehouse form field names it posts (contract §3), the text
+Each kind knows the Warehouse form field names it posts (docs/protocol/registration.md#field-sets), the text
 Warehouse uses for it in flash messages (``str(publisher)``), and how two
-publishers compare the way Warehouse compares them at token time (§4).
+publishers compare the way Warehouse compares them at token time (docs/protocol/registration.md#matching).
 """
 
 from __future__ import annotations

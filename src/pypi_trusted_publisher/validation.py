@@ -1,4 +1,4 @@
-"""Local validation that mirrors Warehouse's form rules and messages (contract §4).
+"""Local validation that mirrors Warehouse's form rules and messages (docs/protocol/validation.md).
 
 Everything here runs before any network call, so bad input costs no login, no
 registration attempt and no rate-limit hit. Checks that need Warehouse's
@@ -183,7 +183,7 @@ def validate_publisher(publisher: Publisher, *, pending: bool = False) -> Publis
 
 
 def validate_project_name(name: str, *, pending: bool) -> str:
-    """Check a project name; pending names get Warehouse's full §4.5 rules."""
+    """Check a project name; pending names get Warehouse's full rules (docs/protocol/validation.md#project-name)."""
     if not name:
         raise _fail("project", "Specify project name")
     if not PROJECT_NAME_RE.fullmatch(name):

@@ -4,8 +4,8 @@ Why it exists: the client has to survive everything pypi.org does to a scripted 
 (CSRF and Origin checks, 2FA with a one-time code that cannot be reused, new-device
 e-mail confirmation bound to an IP, re-authentication, predicate-based form dispatch,
 flash messages served from a separate endpoint, rate limits). Tests cannot use pypi.org,
-so this server enforces those rules as ``shared/warehouse-contract.md`` describes them
-(the numbers in comments are its sections), with Warehouse's exact messages and the
+so this server enforces those rules as ``docs/protocol/`` describes them (comments point to its
+files and anchors), with Warehouse's exact messages and the
 processing order of Pyramid's view pipeline:
 
     route -> context (project/organization lookup) -> view predicates (method and
@@ -54,7 +54,7 @@ from pypi_trusted_publisher.publishers import (
 
 from . import templates as t
 
-# --- Settings and messages (Warehouse defaults, contract §1.8, §2, §6) -------------------------
+# --- Settings and messages (Warehouse defaults: docs/protocol/limits.md) -------------------------
 
 REAUTH_SECONDS = 30 * 60
 TWO_FACTOR_MAX_AGE = 300
@@ -119,7 +119,7 @@ MSG_UNVERIFIED = (
 )
 MSG_NO_2FA = "Two-factor authentication must be enabled on your account to perform this action."
 
-# Security keys (contract §15): options as recorded (79, 89), the forms' messages.
+# Security keys (docs/protocol/security-keys.md): options as recorded (79, 89), the forms' messages.
 WEBAUTHN_TIMEOUT = 60000
 WEBAUTHN_ALGORITHMS = (-7, -8, -36, -37, -38, -39, -257, -258, -259)
 WEBAUTHN_LABEL_MAX = 64
@@ -155,7 +155,7 @@ _EXPLAIN_TOO_MANY = (
     "The action could not be performed because there were too many requests by the client."
 )
 
-# --- Validation patterns (contract §4) ----------------------------------------------------
+# --- Validation patterns (docs/protocol/validation.md) ----------------------------------------------------
 
 _GITHUB_OWNER_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*$")
 _GITHUB_REPO_RE = re.compile(r"^[a-zA-Z0-9-_.]+$")
@@ -432,7 +432,7 @@ class _Signer:
     """Signed, timestamped tokens in the shape of itsdangerous' (payload.timestamp.signature).
 
     Like Warehouse's token services, the timestamp has whole-second resolution: that is what
-    makes two logins within one second fail (contract §14)."""
+    makes two logins within one second fail (docs/protocol/login.md#same-second)."""
 
     def __init__(self, salt: str) -> None:
         self._key = secrets.token_bytes(32) + salt.encode()
@@ -659,7 +659,7 @@ class _View:
         return self.html(t.error_page(code), code)
 
     def redirect(self, location: str, status: int = 303) -> _Response:
-        """Location is absolute (contract §14); the body shows it as the view gave it."""
+        """Location is absolute (docs/protocol/session.md#redirects); the body shows it as the view gave it."""
         body = t.redirect_body(location, f"{status} {HTTPStatus(status).phrase}")
         return _Response(status, body.encode(), headers=[("Location", self.url(location))])
 
@@ -680,7 +680,7 @@ class _View:
     def login_url(self) -> str:
         return f"/account/login/?{urlencode({'next': self.path_qs})}"
 
-    # -- pipeline steps (contract §0.2, §0.5, §2) --------------------------------------------
+    # -- pipeline steps (docs/protocol/session.md, reauth.md) --------------------------------------
 
     def check_csrf(self) -> None:
         """Pyramid's CSRF deriver for unsafe methods: Origin first, then the token."""
@@ -736,7 +736,10 @@ class _View:
         verified: bool = True,
         two_factor: bool = True,
     ) -> User:
-        """Warehouse's session policy: login, then the ACL, then e-mail and 2FA (§0.5)."""
+        """Warehouse's session policy: login, then the ACL, then e-mail and 2FA.
+
+        See docs/protocol/session.md#manage-responses.
+        """
         user = self.user
         if user is None:
             raise _Halt(self.redirect(self.url(self.login_url())))
@@ -787,7 +790,7 @@ class _View:
     # -- rate limits ---------------------------------------------------------------------------
 
     def check_password(self, user: User, password: str) -> str | None:
-        """``check_password``: lockout first, then the hash; failures count (§1.2)."""
+        """``check_password``: lockout first, then the hash; failures count (docs/protocol/login.md#login-form)."""
         for key, limits in (
             (("login-ip", self.client_ip), LOGIN_IP_LIMITS),
             (("login-user", user.id), LOGIN_USER_LIMITS),
@@ -837,7 +840,10 @@ class _View:
         self.wh._hits.hit(("2fa-ip", self.client_ip), self.now)
 
     def check_registration_limits(self, user: User) -> _Response | None:
-        """The registration limiters: tested per user, then per IP, before any hit (§6)."""
+        """The registration limiters: tested per user, then per IP, before any hit.
+
+        See docs/protocol/limits.md#registration-limits.
+        """
         limits = ((self.wh.registration_limit, float(REGISTRATION_WINDOW)),)
         for key in (("register-user", user.id), ("register-ip", self.client_ip)):
             if self.wh._hits.blocked_for(key, limits, self.now) is not None:
@@ -861,7 +867,7 @@ class _View:
         return self.html(t.simple_page("The Python Package Index", "Find, install and publish"))
 
     def flash_messages(self) -> _Response:
-        """Pops the session's messages (contract §0.3)."""
+        """Pops the session's messages (docs/protocol/session.md#flashes)."""
         self.check_csrf()
         if self.session is None:
             return self.html("")
@@ -933,7 +939,7 @@ class _View:
         self.authorize(two_factor=False)
         return self.html(t.simple_page("Two-factor authentication", "Two-factor authentication"))
 
-    # -- authentication (contract §1) ---------------------------------------------------------
+    # -- authentication (docs/protocol/login.md) ---------------------------------------------------
 
     def login(self) -> _Response:
         self.check_csrf()
@@ -1071,7 +1077,7 @@ class _View:
         return (self.post.get("remember_device") or [""])[0] not in ("", "false")
 
     def remember_device_cookie(self, user: User) -> tuple[str, str]:
-        """The ``remember_device`` cookie (contract §1.6)."""
+        """The ``remember_device`` cookie (docs/protocol/login.md#remember-device)."""
         token = self.wh._signers["remember_device"].dumps({"user_id": user.id}, self.now)
         return (
             "Set-Cookie",
@@ -1094,7 +1100,10 @@ class _View:
         return errors, code
 
     def _unrecognized_device(self, user: User) -> None:
-        """``device_is_known`` for an unconfirmed IP: pending row, token, e-mail (§1.7)."""
+        """``device_is_known`` for an unconfirmed IP: pending row, token, e-mail.
+
+        See docs/protocol/new-ip.md#device-check.
+        """
         wh = self.wh
         row = wh._unique_logins.get((user.id, self.client_ip))
         is_new = row is None
@@ -1134,7 +1143,7 @@ class _View:
             wh.outbox.append(Email(user.email, LOGIN_EMAIL_SUBJECT, body, confirm_url, self.now))
 
     def confirm_login(self) -> _Response:
-        """The e-mailed link: confirms the IP and logs *this* client in (§1.7, §14)."""
+        """The e-mailed link: confirms the IP and logs *this* client in (docs/protocol/new-ip.md#link)."""
         self.check_csrf()
         if self.user is not None:
             return self.redirect("/")
@@ -1224,7 +1233,7 @@ class _View:
         next_value = (self.get.get("next") or [""])[0]
         return self.html(t.logout_page(self.csrf_token(), user.username, next_value))
 
-    # -- account page and security keys (contract §15) --------------------------------------
+    # -- account page and security keys (docs/protocol/security-keys.md) ---------------------------
 
     def renderer_json(self, payload: Any) -> _Response:
         """Pyramid's ``json`` renderer as recorded: sorted keys, no spaces, always 200."""
@@ -1440,7 +1449,10 @@ class _View:
         return view()
 
     def key_login(self) -> tuple[User, str] | _Response:
-        """Both login endpoints refuse a logged-in session, then an unusable token (§14)."""
+        """Both login endpoints refuse a logged-in session, then an unusable token.
+
+        See docs/protocol/login.md#two-factor-token.
+        """
         if self.user is not None:
             return self.json_fail(MSG_ALREADY_AUTHENTICATED)
         found = self.two_factor_login()
@@ -1474,7 +1486,10 @@ class _View:
         return view()
 
     def _validate_assertion(self) -> _Response:
-        """A security-key login: not phishable, so the IP is confirmed at once (§15)."""
+        """A security-key login: not phishable, so the IP is confirmed at once.
+
+        See docs/protocol/security-keys.md#login.
+        """
         found = self.key_login()
         if isinstance(found, _Response):
             return found
@@ -1531,7 +1546,7 @@ class _View:
                 continue
         return None
 
-    # -- publisher form validation (contract §4) ----------------------------------------------
+    # -- publisher form validation (docs/protocol/validation.md) -----------------------------------
 
     def validate(
         self,
@@ -1720,8 +1735,9 @@ class _View:
         return ActiveStatePublisher(organization or "", project or "", actor or ""), actor_id
 
     def validate_project_name(self, kind: str, checked: _Checked, user: User) -> str:
-        """The pending forms' ``project_name`` (§4.5), checked after the other fields so the
-        owner's "already exists" link can carry their values as prefill parameters."""
+        """The pending forms' ``project_name``, checked after the other fields so the
+        owner's "already exists" link can carry their values as prefill parameters
+        (docs/protocol/validation.md#project-name)."""
         name = _Submitted(self.post).raw("project_name") or ""
         values = {"project_name": name, **checked.values}
         checked.values = values
@@ -1763,7 +1779,7 @@ class _View:
             checked.errors["project_name"] = errors
         return name
 
-    # -- project publishing page (contract §3a) -----------------------------------------------
+    # -- project publishing page (docs/protocol/registration.md#project-page) ----------------------
 
     def project_publishing(self, name: str) -> _Response:
         project = self.wh._find_project(name)
@@ -1881,7 +1897,7 @@ class _View:
         self.flash(f"Removed trusted publisher for project {project.name!r}", "success")
         return self.redirect(self.raw_path)
 
-    # -- account (pending) publishing page (contract §3b) -------------------------------------
+    # -- account (pending) publishing page (docs/protocol/registration.md#account-page) ------------
 
     def account_publishing(self) -> _Response:
         view = self.select(
@@ -1936,7 +1952,7 @@ class _View:
 
     def _add_pending_publisher(self, kind: str) -> _Response:
         # The view's own "verified e-mail" check is unreachable: the session policy has
-        # already sent unverified users to /manage/unverified-account/ (§0.5).
+        # already sent unverified users to /manage/unverified-account/ (docs/protocol/session.md#manage-responses).
         user = self.authorize()
         if kind in self.wh.disabled_providers:
             self.flash(self._disabled_message(kind))
@@ -1986,7 +2002,7 @@ class _View:
         self.flash(f"Removed trusted publisher for project {record.project_name!r}", "success")
         return self.redirect(self.raw_path)
 
-    # -- organization publishing page (contract §3c) ------------------------------------------
+    # -- organization publishing page (docs/protocol/registration.md#organization-page) ------------
 
     def organization_publishing(self, name: str) -> _Response:
         org = self.wh._find_organization(name)
@@ -2041,7 +2057,7 @@ class _View:
 
     def _add_org_pending_publisher(self, org: Organization, kind: str) -> _Response:
         """No rate limit and no 3-pending cap here; a duplicate configuration is a silent
-        303 that creates nothing (§3c)."""
+        303 that creates nothing (docs/protocol/registration.md#organization-page)."""
         user = self.authorize()
         if kind in self.wh.disabled_providers:
             self.flash(self._disabled_message(kind))
@@ -2073,7 +2089,7 @@ class _View:
         )
         return self.redirect(self.raw_path)
 
-    # -- JSON endpoints (contract §7.1, §12, §14) ---------------------------------------------
+    # -- JSON endpoints (docs/protocol/publish-time.md, token-api.md) ------------------------------
 
     def pypi_json(self, name: str, slash: str) -> _Response:
         project = self.wh._find_project(name)
@@ -2171,7 +2187,10 @@ class _View:
         return self.json({"username": user.username})
 
     def _api_context(self, name: str, methods: Sequence[str]) -> tuple[Project, User] | _Response:
-        """Route, context, predicates and permission of the §12 views; a response on failure."""
+        """Route, context, predicates and permission of the token API views; a response on failure.
+
+        See docs/protocol/token-api.md#endpoints.
+        """
         if not self.wh.token_api:
             return self.error(404)
         project = self.wh._find_project(name)
@@ -2355,14 +2374,14 @@ class FakeWarehouse:
     ``any_github_owner``, then only those starting with "nosuch" are),
     ``activestate_orgs`` / ``activestate_actors`` (actor -> id), ``disabled_providers``
     (admin flags, e.g. ``{"gitlab"}``), ``registration_limit`` / ``registration_retry_after``
-    (per user and per IP, per day), ``reauth_seconds``, ``token_api`` (serve the §12
+    (per user and per IP, per day), ``reauth_seconds``, ``token_api`` (serve the token API
     ``/danger-api/`` routes), ``require_origin`` (behave like https) and ``clock``.
 
     State: ``users``, ``projects`` (their ``publishers``), ``organizations``,
     ``pending_publishers``, ``outbox`` (sent e-mails), ``requests`` (every request, for
     counting) and ``errors`` (tracebacks of views that crashed; tests should expect none).
 
-    Security keys (contract §15, verified with py_webauthn): ``add_user(..., has_2fa=False)``
+    Security keys (docs/protocol/security-keys.md, verified with py_webauthn): ``add_user(..., has_2fa=False)``
     makes an account without TOTP, ``recovery_codes=`` / ``burned_recovery_codes=`` seed its
     recovery codes (generated / used once), ``add_security_key(username, label=,
     credential_id=, public_key=, sign_count=0)`` seeds an enrolled key; a user's keys are
@@ -2705,8 +2724,8 @@ class FakeWarehouse:
     def _attach(
         self, project: Project, publisher: Publisher, external_id: str
     ) -> PublisherRecord | None:
-        """Reuse the identical stored publisher if any project has it (§3a step 5) and attach
-        it; None when it is already attached to this project."""
+        """Reuse the identical stored publisher if any project has it and attach it; None when it is
+        already attached to this project (docs/protocol/registration.md#project-add-order)."""
         key = _unique_key(publisher, external_id, pending=False)
         record = next(
             (

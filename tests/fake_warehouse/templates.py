@@ -1,6 +1,6 @@
 """Markup of the fake Warehouse: compact versions of the pages recorded from a real one.
 
-The recordings (``shared/warehouse-pages``) carry navigation, styles, scripts and a debug
+The recordings (docs/protocol/README.md#recordings) carry navigation, styles, scripts and a debug
 toolbar that no client needs. These templates drop all of that but keep, with the same
 names and nesting, every element and attribute a client selects on: form ids and actions,
 input names, the ``csrf_token`` hidden inputs, inline ``ul.form-errors`` lists, publisher
@@ -528,7 +528,7 @@ maxlength="4096" name="password" required="required" type="password" value="">
     return page("Confirm password", main)
 
 
-# --- Account settings and security keys (contract §15) ------------------------------------------
+# --- Account settings and security keys (docs/protocol/security-keys.md) ------------------------------------------
 
 
 @dataclass(frozen=True)

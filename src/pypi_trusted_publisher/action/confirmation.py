@@ -2,7 +2,7 @@
 
 A hosted runner gets a new IP address for every job, so PyPI stops each TOTP
 login at "confirm this login" and e-mails a link that logs in *from that IP*
-for 6 hours (contract §1.7, §14). Only a human who reads the e-mail can hand
+for 6 hours (docs/protocol/new-ip.md#link). Only a human who reads the e-mail can hand
 it over. This provider opens an issue (or comments on a given one), waits for
 a comment from someone with write access that contains the link, masks and
 deletes that comment at once, and returns the link to the engine, which

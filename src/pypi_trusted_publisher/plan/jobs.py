@@ -3,7 +3,7 @@
 A repository usually has one job that uploads to the index, and its workflow and
 environment are the publisher. A monorepo has one job per package, each with its
 own environment (one repository/workflow/environment can be pending for only one
-name, contract §13 #6); the job that publishes a project is the one that names it:
+name, docs/protocol/publish-time.md#pending-lifecycle); the job that publishes a project is the one that names it:
 the environment's ``url`` (``https://pypi.org/p/<name>``, as PyPA's guide writes
 it), else the environment, job or ``packages-dir`` named after the project.
 Uploads are found by the same reader as ``check`` (:mod:`..preflight.uploads`).

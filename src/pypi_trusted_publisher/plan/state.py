@@ -1,6 +1,6 @@
 """The progress of a batch file registered over several runs: what is done, what failed, what is left.
 
-PyPI allows 100 registration attempts a day per account and per IP (contract §6),
+PyPI allows 100 registration attempts a day per account and per IP (docs/protocol/limits.md#registration-limits),
 so a large plan takes more than one run. The progress sits next to the batch file
 (``plan.toml.state.json``) and belongs to that file's exact content and to one
 index: a progress file of another plan or index is refused. It holds project

@@ -16,7 +16,7 @@ from .job_rules import environment, relevant
 from .uploads import Job, index_label, merged_env, scan_script, script_texts
 from .workflows import YamlList, YamlMap
 
-# The `aud` each index's /_/oidc/audience returns (contract §8).
+# The `aud` each index's /_/oidc/audience returns (docs/protocol/testpypi.md#audiences).
 AUDIENCES = {"pypi.org": "pypi", "test.pypi.org": "testpypi"}
 GITLAB_KEYWORDS = frozenset(
     {

@@ -1,7 +1,7 @@
 """Compare a trusted publisher with the CI configuration in the checkout.
 
 Most trusted-publishing failures surface only on release day, yet they are
-visible in the repository beforehand (contract §13). Each rule turns one of
+visible in the repository beforehand (docs/protocol/publish-time.md#failure-modes). Each rule turns one of
 those failure modes into a :class:`Finding` that names the file and line; the
 rules live in one module per thing they look at, and this one decides which
 of them apply to a publisher and in what order:

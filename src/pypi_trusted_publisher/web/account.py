@@ -1,4 +1,4 @@
-"""The account's security devices (contract §15): enrol a software key, list devices, remove one.
+"""The account's security devices: enrol a software key, list devices, remove one (docs/protocol/security-keys.md).
 
 Enrolment follows the site's own order rather than the JSON endpoints' leniency: the provision page first, and when
 PyPI sends the user to recovery codes, nothing is enrolled. Every change is verified on the account page.

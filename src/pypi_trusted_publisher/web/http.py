@@ -2,7 +2,7 @@
 
 Good citizenship toward PyPI lives here: a descriptive User-Agent, timeouts,
 ``Accept-Language: en`` (the messages we match are English), ``Origin`` and
-``Referer`` on every POST (contract §0.2), GET retries with backoff that honour
+``Referer`` on every POST (docs/protocol/session.md#origin), GET retries with backoff that honour
 ``Retry-After``, and no automatic redirects: a redirect to another host is
 refused instead of followed. A POST is never retried here; the caller re-reads
 the listing first. Error messages never include request bodies, query strings
@@ -85,7 +85,7 @@ class Http:
         self.client.close()
 
     def fresh_cookies(self) -> None:
-        """Forget the session: the confirm link must be opened logged-out (§1.7)."""
+        """Forget the session: the confirm link must be opened logged-out (docs/protocol/new-ip.md#link)."""
         self.client.cookies.clear()
 
     def url(self, path: str) -> str:

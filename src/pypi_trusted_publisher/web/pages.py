@@ -1,7 +1,7 @@
 """Parsers for Warehouse's HTML pages (CSS selectors, never regular expressions).
 
 Selectors follow the markup recorded from a running Warehouse
-(``shared/warehouse-pages``) and the templates cited in the contract.
+(``docs/protocol/README.md#recordings``) and the templates cited in ``docs/protocol/``.
 Several forms share field names, so everything form-related is scoped by form id.
 """
 

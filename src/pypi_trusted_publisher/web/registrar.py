@@ -1,4 +1,4 @@
-"""Registering publishers through the publishing pages (contract §3).
+"""Registering publishers through the publishing pages (docs/protocol/registration.md#tool-flow).
 
 One :class:`WebRegistrar` holds one logged-in session, so a batch of
 registrations costs one login plus a POST and a read-back each.
@@ -25,7 +25,7 @@ from .session import WebSession
 
 PENDING_LIMIT = 3
 
-# Flash texts (contract §3) → (reason, advice). Matched by substring, by queue.
+# Flash texts (docs/protocol/errors.md#flash-reasons) → (reason, advice). Matched by substring, by queue.
 FLASH_REASONS = (
     ("temporarily disabled", "provider-disabled", "An administrator disabled this kind of publisher."),
     ("more than 3 pending", "pending-limit", "Remove a pending publisher you no longer need."),
@@ -161,7 +161,7 @@ class WebRegistrar:
             raise RegistrationFailed(
                 "not-found", f"No such publisher for {_name(registration, pending)}; nothing was removed."
             )
-        # Organization rows are removed through the account page (§3c).
+        # Organization rows are removed through the account page (docs/protocol/registration.md#organization-page).
         target = _path(registration.index.page(links.ACCOUNT_PAGE), registration) if pending else path
         response = self.session.http.post(target, {"csrf_token": page.csrf_token(), "publisher_id": row.publisher_id})
         if response.status_code == 303 and not self._listed(registration, pending, path):
@@ -273,7 +273,8 @@ class WebRegistrar:
             raise self.session.unexpected(response, "registration")
         page = Page(response.text)
         if page.is_reauth() and not after_reauth:
-            # The POST was discarded (§2): reauthenticate, re-read, submit once more.
+            # The POST was discarded (docs/protocol/reauth.md#discarded-post): reauthenticate, re-read,
+            # submit once more.
             self.session.reauthenticate(page)
             _, fresh = self.session.open(path)
             if _matching(fresh.publisher_rows(pending=pending), registration, pending) is not None:
@@ -332,7 +333,10 @@ def pending_room(rows: list[Row], planned: list[Registration]) -> None:
 
 
 def _check_pending_inputs(registration: Registration) -> None:
-    """The project does not exist, so Warehouse's pending-name rules now apply (§4.5)."""
+    """The project does not exist, so Warehouse's pending-name rules now apply.
+
+    See docs/protocol/validation.md#project-name.
+    """
     try:
         validate_project_name(registration.project, pending=True)
         if not registration.organization:

@@ -1,7 +1,7 @@
 """The logged-in Warehouse session: login, TOTP, new-IP confirmation, reauth.
 
-Contract §1-§2 and §10. The request sequence is the minimal one observed on a
-real server (§14): GET login, POST login, POST the two-factor URL from the
+See docs/protocol/login.md, new-ip.md and reauth.md. The request sequence is the minimal one
+observed on a real server (docs/protocol/login.md#sequence): GET login, POST login, POST the two-factor URL from the
 Location header (no GET of the two-factor page), then the target page.
 """
 
@@ -32,7 +32,8 @@ WEBAUTHN_OPTIONS = "/account/webauthn-authenticate/options"
 WEBAUTHN_VALIDATE = "/account/webauthn-authenticate/validate"
 EXPIRED_TWO_FACTOR = "invalid or expired two factor login"
 TOTP_STEP = 30
-# Refusals of the two-factor token (§14: older than the account's last login) to ride out per login.
+# Refusals of the two-factor token (older than the account's last login) to ride out per login
+# (docs/protocol/login.md#same-second).
 TOKEN_REFUSALS = 2
 
 
@@ -51,7 +52,7 @@ class TotpSource:
     At most two codes per login (the 2FA limit is 5 failures per 5 minutes):
     the second only when the first was rejected, and from a secret only once
     the 30-second step has moved on, so it is a different code. PyPI answers a
-    wrong code and a reused one alike (a code serves one login, §1.3), so every
+    wrong code and a reused one alike (a code serves one login, docs/protocol/login.md#totp-reuse), so every
     rejection waits for the next step, and ``waiter`` tells the user so.
     """
 
@@ -155,9 +156,10 @@ class WebSession:
                     return
             except _StartOver:
                 continue
-            # §14: the two-factor token carries its whole second and is refused when older than the
-            # account's last login, e.g. one that ended earlier in the same second (a command run
-            # right after another). Neither 2FA nor login limits count it; a new second clears it.
+            # docs/protocol/login.md#same-second: the two-factor token carries its whole second
+            # and is refused when older than the account's last login, e.g. one that ended earlier in
+            # the same second (a command run right after another). Neither 2FA nor login limits count
+            # it; a new second clears it.
             refusals += 1
             if refusals > TOKEN_REFUSALS:
                 raise RegistrationFailed(
@@ -210,7 +212,7 @@ class WebSession:
                 self._confirm_new_ip()
                 self.second_factor = "totp"
                 return True
-            # Back to the login page: "Invalid or expired two factor login." (§14).
+            # Back to the login page: "Invalid or expired two factor login." (docs/protocol/errors.md#two-factor).
             if location.startswith(LOGIN):
                 return False
             self.second_factor = "totp"
@@ -224,10 +226,13 @@ class WebSession:
         raise _StartOver
 
     def _security_key(self, url: str, csrf: str) -> bool:
-        """A WebAuthn assertion in place of the TOTP code (§15); PyPI confirms a new IP at once for it.
+        """A WebAuthn assertion in place of the TOTP code; PyPI confirms a new IP at once for it.
+
+        See docs/protocol/security-keys.md#login.
 
         One assertion per login: a refused one counts against PyPI's two-factor limit, so it is never retried.
-        Only an expired two-factor token (the same-second race of §14) lets :meth:`login` try again.
+        Only an expired two-factor token (the same-second race, docs/protocol/login.md#same-second) lets
+        :meth:`login` try again.
         """
         from ..passkey import PasskeyRefused
 
@@ -264,7 +269,10 @@ class WebSession:
         )
 
     def json_reply(self, response: httpx.Response, what: str) -> dict[str, Any]:
-        """The JSON object of a WebAuthn endpoint (always HTTP 200, §15), else an unexpected response."""
+        """The JSON object of a WebAuthn endpoint, else an unexpected response.
+
+        Always HTTP 200 (docs/protocol/security-keys.md#enrolment-replies).
+        """
         if response.status_code == 429:
             raise self._rate_limited(response, "page")
         if response.status_code == 303 and self.http.location(response).startswith(LOGIN):

@@ -5,7 +5,7 @@ credentials, a dry run has no network): then the manual link must not point to a
 project page that may be a 404. Warehouse serves ``/simple/<name>/`` for every
 project it has, releases or not (the project is found by traversal), so a 200 is
 a yes. A 404 is only a hint: caches can lag behind a new project, and the JSON
-API's 404 does not even mean that (contract §14).
+API's 404 does not even mean that (docs/protocol/publish-time.md#json-api).
 """
 
 from __future__ import annotations
