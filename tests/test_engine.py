@@ -128,6 +128,20 @@ def test_expired_confirm_link(warehouse, clock):
     assert result.status is Status.FAILED and result.reason == "confirmation-failed"
 
 
+def test_a_refused_confirm_link_is_explained_in_whole_sentences(warehouse, clock):
+    """PyPI's flash ends with its own full stop ("Invalid login attempt."): no ".." after it."""
+    warehouse.users[DEFAULT_USERNAME].confirmed_ips.clear()
+
+    class Forgotten(PastingUser):
+        def confirm_link(self, request):
+            link = super().confirm_link(request)
+            warehouse._unique_logins.clear()  # the login attempt the link confirms is gone
+            return link
+
+    result = register(reg(warehouse), CREDENTIALS, confirmer=Forgotten(warehouse), clock=clock, sleep=clock.sleep)
+    assert result.reason == "confirmation-failed" and "Invalid login attempt. The link only" in result.message
+
+
 def test_reauthentication_between_registrations(warehouse, clock):
     eng = engine(warehouse, clock)
     try:

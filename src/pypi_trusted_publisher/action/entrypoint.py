@@ -27,6 +27,7 @@ from ..inputs import Resolved, resolve
 from ..models import Registration, Result, Status, Target
 from ..publishers import to_dict
 from ..waits import one_line
+from ..wording import sentences
 from . import summary
 from .commands import add_mask
 from .confirmation import CI_ADVICE, IssueConfirmation
@@ -228,8 +229,11 @@ def report_login(login: engine.Login, settings: ActionSettings) -> bool:
     """Annotate how the run logged in; False when a requested key removal did not happen."""
     if settings.remove_passkey and not login.passkey_removed:
         gha.error(
-            f"The security key was not removed from the account: {login.problem}. Remove it with "
-            "'pypi-trusted-publisher passkey remove --label <label>' or on the account page, and delete the secret.",
+            sentences(
+                f"The security key was not removed from the account: {login.problem}",
+                "Remove it with 'pypi-trusted-publisher passkey remove --label <label>' or on the account page, "
+                "and delete the secret.",
+            ),
             title=f"{TITLE}: remove-passkey",
         )
         return False

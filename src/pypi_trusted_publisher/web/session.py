@@ -20,6 +20,7 @@ from ..confirm import ConfirmationProvider, ConfirmationRequest, check_confirm_l
 from ..errors import RegistrationFailed
 from ..models import Credentials
 from ..waits import Wait, Waiter, quietly
+from ..wording import sentences
 from .http import GET_ATTEMPTS, Http, retry_after_seconds
 from .pages import Flash, Page, UnexpectedPage
 
@@ -299,8 +300,10 @@ class WebSession:
         text = "; ".join(f.text for f in flashes if f.level == "error") or "the link was refused"
         raise RegistrationFailed(
             "confirmation-failed",
-            f"PyPI did not accept the confirmation link: {text}. The link only works from the "
-            "IP address that logged in, within 6 hours.",
+            sentences(
+                f"PyPI did not accept the confirmation link: {text}",
+                "The link only works from the IP address that logged in, within 6 hours.",
+            ),
         )
 
     # -- pages --------------------------------------------------------------
