@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pypi_trusted_publisher.action.install_failed import report
 from pypi_trusted_publisher.action.settings import env_name
@@ -31,9 +32,12 @@ def test_outputs_error_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "https://test.pypi.org/manage/account/publishing/" in line
     outputs = read_outputs(tmp_path / "output")
     assert outputs["status"] == "failed" and outputs["reason"] == "install-failed"
-    assert outputs["check"] == "skipped" and "nothing was registered" in outputs["message"]
+    assert outputs["check"] == "skipped" and outputs["login"] == "none"
+    assert "nothing was registered" in outputs["message"]
     assert outputs["manual-url"] == "https://test.pypi.org/manage/account/publishing/"
     assert json.loads(outputs["json"]) == json.loads(outputs["results"])[0]
+    declared = yaml.safe_load((Path(__file__).parents[1] / "action.yml").read_text(encoding="utf-8"))["outputs"]
+    assert set(outputs) == set(declared)  # every output a later job may read is set, also here
     assert json.loads(outputs["json"])["reason"] == "install-failed"
     summary = (tmp_path / "summary").read_text(encoding="utf-8")
     assert "install failed" in summary and outputs["manual-url"] in summary
