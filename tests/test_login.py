@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
+from fake_warehouse.server import RecoveryCode
 from file_keyring import entries, keyring_env
 from passkeys import seed_key
 from test_cli_e2e import GH, posts, run
@@ -160,3 +161,29 @@ def test_a_broken_pypirc_is_bad_input_that_does_not_quote_the_file(wh, tmp_path)
     code, [result], err = run(wh, "add", "--project", "my-pkg", *GH, "--no-check", env={**NOTHING, **home})
     assert code == 2 and result["reason"] == "invalid-input" and result["field"] == "pypirc"
     assert "is not a valid INI file (line 1)" in err and API_TOKEN not in err + result["message"]
+
+
+def test_passkey_add_into_the_keyring_then_no_code_and_no_email(wh, ring):
+    """The key goes straight to the keyring, never through a file; the machine then logs in with it."""
+    wh.users[DEFAULT_USERNAME].recovery_codes = [RecoveryCode("0123456789abcdef", 0.0, burned=0.0)]  # PyPI's order
+    code, [added], err = run(wh, "passkey", "add", "--label", "laptop", "--keyring", env=keyring_env(ring))
+    assert code == 0 and added["status"] == "added", err
+    assert added["stored"] == {"kind": "keyring", "keyring": "file keyring FileKeyring"}
+    key = stored(ring, wh)[f"passkey | {DEFAULT_USERNAME}"]
+    assert stored(ring, wh) == {f"| {DEFAULT_USERNAME}": DEFAULT_PASSWORD, f"passkey | {DEFAULT_USERNAME}": key,
+                                "username | default": DEFAULT_USERNAME}  # fmt: skip
+    assert key not in err + json.dumps(added)
+
+    wh.users[DEFAULT_USERNAME].confirmed_ips.clear()  # a new network: a TOTP login would wait for an e-mail
+    confirmations = [mail for mail in wh.outbox if mail.confirm_url]
+    code, [result], err = run(wh, "add", "--pending", "--project", "brand-new", *GH, "--no-check",
+                              env={**NOTHING, **keyring_env(ring)})  # fmt: skip
+    assert code == 0 and result["status"] == "registered", err
+    assert result["credentials"] == {"username": "keyring", "password": "keyring", "passkey": "keyring"}
+    assert [mail for mail in wh.outbox if mail.confirm_url] == confirmations
+
+
+def test_passkey_add_into_no_keyring_enrols_nothing(wh):
+    code, [result], err = run(wh, "passkey", "add", "--keyring")
+    assert code == 1 and result["reason"] == "no-keyring" and "nothing was enrolled" in result["message"]
+    assert err.count("\n") == 1 and wh.requests == []

@@ -19,6 +19,7 @@ from .errors import RegistrationFailed, UsageError
 if TYPE_CHECKING:
     from .engine import Engine
     from .indexes import Index
+    from .models import Credentials
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -34,6 +35,10 @@ def add_parser(commands: argparse._SubParsersAction, access: object) -> None:
     where.add_argument(
         "--github-secret", metavar="OWNER/REPO", help="store the key as a GitHub Actions secret through the gh CLI"
     )
+    where.add_argument(
+        "--keyring", action="store_true",
+        help="keep the key in the OS keyring with the password, as 'login' does: this machine then logs in with it",
+    )  # fmt: skip
     add.add_argument("--github-environment", metavar="ENV", help="with --github-secret: an environment's secret")
     add.add_argument("--secret-name", help="with --github-secret: the secret's name (default: PYPI_PASSKEY)")
     listing = actions.add_parser("list", help="the security devices on the account")
@@ -57,7 +62,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return _remote_failure(exc, args.json, out)
 
 
-def _open_engine(args: argparse.Namespace, index_name: str) -> tuple[Index, AbstractContextManager[Engine]]:
+def _open_engine(args: argparse.Namespace, index_name: str
+                 ) -> tuple[Index, Credentials, AbstractContextManager[Engine]]:  # fmt: skip
     """The index and an engine for it, with the usual credentials (a given PYPI_PASSKEY must belong there)."""
     from .cli import _engine_kwargs, credentials_for
     from .engine import engine
@@ -65,7 +71,7 @@ def _open_engine(args: argparse.Namespace, index_name: str) -> tuple[Index, Abst
 
     index = resolve_index(index_name)
     credentials = credentials_for(args, index)
-    return index, engine(index, credentials, **_engine_kwargs(args))
+    return index, credentials, engine(index, credentials, **_engine_kwargs(args))
 
 
 def _say(args: argparse.Namespace, out: TextIO, payload: dict[str, object], text: str, *, to: TextIO | None = None
@@ -78,6 +84,7 @@ def _say(args: argparse.Namespace, out: TextIO, payload: dict[str, object], text
 
 def _add(args: argparse.Namespace, out: TextIO) -> int:
     from . import passkey_store
+    from .indexes import resolve_index
     from .passkey import Passkey, validate_label
 
     label = validate_label(args.label or time.strftime("pypi-trusted-publisher-%Y%m%d-%H%M%S"))
@@ -87,10 +94,13 @@ def _add(args: argparse.Namespace, out: TextIO) -> int:
         github_environment=args.github_environment,
         secret_name=args.secret_name,
         as_json=args.json,
+        keyring=resolve_index(args.index) if args.keyring else None,
         out=out,
     )
     try:
-        index, opened = _open_engine(args, args.index)
+        index, credentials, opened = _open_engine(args, args.index)
+        if isinstance(store, passkey_store.KeyringKeyStore):
+            store.credentials = credentials
         with opened as eng:
             key = Passkey.generate(index.url, label)
             eng.devices().enrol(key)
@@ -109,14 +119,21 @@ def _add(args: argparse.Namespace, out: TextIO) -> int:
         "file": f"written to {where.get('path')} (mode 0600)",
         "github-secret": f"stored as GitHub secret {where.get('name')} in {where.get('repository')}"
         + (f" (environment {where['environment']})" if where.get("environment") else ""),
+        "keyring": f"kept in the keyring ({where.get('keyring')}) with the password",
         "stdout": "printed on standard output",
     }[where["kind"]]
+    use = (
+        "Commands on this machine now log in with it: no TOTP code, no e-mail. 'pypi-trusted-publisher logout' "
+        "forgets it here."
+        if where["kind"] == "keyring"
+        else "Use it as PYPI_PASSKEY with PYPI_USERNAME and PYPI_PASSWORD: logins from any IP, no TOTP code, no e-mail."
+    )
     _say(
         args,
         out,
         {"status": "added", "index": index.url, "label": label, "stored": where},
         f"✓ security key {label!r} added to the account on {index.host}, {shown}.\n"
-        "  Use it as PYPI_PASSKEY with PYPI_USERNAME and PYPI_PASSWORD: logins from any IP, no TOTP code, no e-mail.\n"
+        f"  {use}\n"
         "  PyPI e-mails the account when a key is added or removed.\n"
         f"  Remove it: pypi-trusted-publisher passkey remove --label {label!r}",
         to=sys.stderr if where["kind"] == "stdout" else None,
@@ -125,7 +142,7 @@ def _add(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _list(args: argparse.Namespace, out: TextIO) -> int:
-    index, opened = _open_engine(args, args.index)
+    index, _, opened = _open_engine(args, args.index)
     with opened as eng:
         labels = eng.devices().labels()
     noun = "security device" if len(labels) == 1 else "security devices"
@@ -146,7 +163,7 @@ def _remove(args: argparse.Namespace, out: TextIO) -> int:
         if input(f"Remove the security device {label!r}? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Nothing removed.", file=sys.stderr)
             return EXIT_FAILED
-    index, opened = _open_engine(args, args.index)
+    index, _, opened = _open_engine(args, args.index)
     with opened as eng:
         eng.devices().remove(label)
     _say(args, out, {"status": "removed", "index": index.url, "label": label},

@@ -1,8 +1,8 @@
-"""Where a newly enrolled security key goes: a new file, a GitHub secret, or standard output.
+"""Where a newly enrolled security key goes: a new file, a GitHub secret, the OS keyring, or standard output.
 
 The user chooses explicitly, and the choice is checked before any network call: a file is created (mode 0600, never
-over an existing file) before the key is enrolled, ``gh`` must be on PATH, and standard output is used only when it is
-not a terminal. The key string is never printed, logged or put in a JSON result.
+over an existing file) before the key is enrolled, ``gh`` must be on PATH, the keyring must open, and standard output
+is used only when it is not a terminal. The key string is never printed, logged or put in a JSON result.
 """
 
 from __future__ import annotations
@@ -14,11 +14,16 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
-from .errors import UsageError
+from .errors import RegistrationFailed, UsageError
 from .passkey import ENV as DEFAULT_SECRET_NAME
 from .secret import Secret
+
+if TYPE_CHECKING:
+    from .credentials.keyring_store import KeyringStore
+    from .indexes import Index
+    from .models import Credentials
 
 REPOSITORY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+")
 SECRET_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -102,6 +107,34 @@ class GitHubSecretStore:
 
 
 @dataclass
+class KeyringKeyStore:
+    """The OS keyring, where ``login`` keeps a workstation's credentials: later commands there log in with the key.
+
+    The key is stored with the password of the login that enrolled it, and replaces a stored TOTP secret: one
+    second factor on the machine, the one that needs no code and no e-mailed link.
+    """
+
+    keyring: KeyringStore
+    credentials: Credentials | None = None
+
+    def put(self, key: Secret) -> None:
+        from .credentials.keyring_store import KeyringUnavailable
+
+        assert self.credentials is not None
+        values = {"password": self.credentials.password.reveal(), "passkey": key.reveal()}
+        try:
+            self.keyring.store(self.credentials.username, values)
+        except KeyringUnavailable as exc:
+            raise StoreFailed(str(exc)) from None
+
+    def abandon(self) -> None:
+        """Nothing was prepared."""
+
+    def describe(self) -> dict[str, str]:
+        return {"kind": "keyring", "keyring": self.keyring.name}
+
+
+@dataclass
 class StdoutStore:
     out: TextIO
 
@@ -122,13 +155,21 @@ def choose(
     github_environment: str | None,
     secret_name: str | None,
     as_json: bool,
+    keyring: Index | None = None,
     out: TextIO = sys.stdout,
 ) -> KeyStore:
-    """The user's explicit choice, checked (and a file reserved) before any network call."""
+    """The user's explicit choice, checked (and a file reserved, a keyring opened) before any network call."""
     if (github_environment or secret_name) and not github_secret:
         raise UsageError("--github-environment and --secret-name go with --github-secret OWNER/REPO", "github-secret")
     if output:
         return FileStore(Path(output)).reserve()
+    if keyring is not None:
+        from .credentials.keyring_store import KeyringStore, KeyringUnavailable
+
+        try:
+            return KeyringKeyStore(KeyringStore.open(keyring, os.environ))
+        except KeyringUnavailable as exc:
+            raise RegistrationFailed("no-keyring", f"{str(exc).capitalize()}; nothing was enrolled.") from None
     if github_secret:
         if not REPOSITORY_RE.fullmatch(github_secret):
             raise UsageError(f"--github-secret must look like OWNER/REPO, got {github_secret!r}", "github-secret")
@@ -146,7 +187,8 @@ def choose(
         return GitHubSecretStore(github_secret, (github_environment or "").strip(), name, gh)
     if out.isatty():
         raise UsageError(
-            "say where the key goes: --output FILE or --github-secret OWNER/REPO (it is never shown on a terminal)",
+            "say where the key goes: --output FILE, --github-secret OWNER/REPO or --keyring (it is never shown on a "
+            "terminal)",
             "output",
         )
     if as_json:
