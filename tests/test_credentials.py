@@ -190,3 +190,12 @@ def test_a_failing_keyring_warns_once_and_goes_on(tmp_path: Path) -> None:
 def test_the_keyring_is_never_opened_in_github_actions(value: str) -> None:
     with pytest.raises(KeyringUnavailable, match="GitHub Actions"):
         KeyringStore.open(PYPI, {"GITHUB_ACTIONS": value})
+
+
+def test_a_login_as_another_account_leaves_nothing_of_the_first() -> None:
+    backend = keyring_with(password="kims-pass", totp_secret="KRSXG5CTMVRXEZLU")
+    store = KeyringStore(PYPI, backend)
+    store.store("lee", {"password": "lees-pass"})
+    service = "pypi-trusted-publisher https://pypi.org"
+    assert backend.entries == {(service, "lee"): "lees-pass", (f"{service} username", "default"): "lee"}
+    assert store.forget() == ("lee", ["password"]) and backend.entries == {}

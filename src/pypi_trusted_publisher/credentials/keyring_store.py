@@ -75,7 +75,13 @@ class KeyringStore:
         return self._get(self.service(kind), username)
 
     def store(self, username: str, values: Mapping[str, str]) -> None:
-        """Store ``values`` (kind → secret) for ``username`` and make it the default account; drop other kinds."""
+        """Store ``values`` (kind → secret) for ``username`` and make it the default account; drop other kinds.
+
+        One account per index: another account's entries go first, so ``logout`` never leaves a password behind.
+        """
+        previous = self.username()
+        if previous and previous != username:
+            self.forget()
         try:
             for kind in KINDS:
                 if values.get(kind):
