@@ -123,6 +123,9 @@ def test_the_keyring_is_never_consulted_in_github_actions(wh, ring):
                             env={**NOTHING, **keyring_env(ring), "GITHUB_ACTIONS": "true"})  # fmt: skip
     assert code == 1 and "PYPI_USERNAME and PYPI_PASSWORD are not set" in failed["message"]
     assert failed["credentials"] == {}
+    code, [refused], _ = run(wh, "login", env={**keyring_env(ring), "GITHUB_ACTIONS": "true"})
+    assert code == 1 and refused["reason"] == "no-keyring"
+    assert refused["message"].startswith("The keyring is not used in GitHub Actions")  # its capitals kept
 
 
 def pypirc(tmp_path: Path, text: str) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pypi_trusted_publisher.wording import plural, sentence, sentences
+from pypi_trusted_publisher.wording import capitalized, plural, sentence, sentences
 
 
 def test_sentences_never_double_a_full_stop() -> None:
@@ -18,3 +18,8 @@ def test_counted_nouns() -> None:
     assert plural(3, "pending publisher") == "3 pending publishers"
     assert plural(0, "second") == "0 seconds"
     assert plural(2, "entry", "entries") == "2 entries"
+
+
+def test_capitalized_touches_only_the_first_letter() -> None:
+    assert capitalized("the keyring is not used in GitHub Actions") == "The keyring is not used in GitHub Actions"
+    assert capitalized("") == ""

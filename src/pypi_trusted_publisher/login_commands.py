@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .errors import RegistrationFailed, UsageError
+from .wording import capitalized
 
 if TYPE_CHECKING:
     from .credentials.keyring_store import KeyringStore
@@ -112,7 +113,7 @@ def run_logout(args: argparse.Namespace, out: TextIO) -> int:
     try:
         username, removed = store.forget()
     except KeyringUnavailable as exc:
-        return _fail(args, out, "no-keyring", str(exc).capitalize(), index)
+        return _fail(args, out, "no-keyring", capitalized(str(exc)), index)
     if args.json:
         _json(out, status="logged-out", index=index.url, username=username or None, removed=removed)
     elif not username:
@@ -136,7 +137,7 @@ def _keyring(index: Index, args: argparse.Namespace, out: TextIO) -> KeyringStor
     try:
         return KeyringStore.open(index, os.environ)
     except KeyringUnavailable as exc:
-        _fail(args, out, "no-keyring", f"{str(exc).capitalize()}. Environment variables still work.", index)
+        _fail(args, out, "no-keyring", f"{capitalized(str(exc))}. Environment variables still work.", index)
         return None
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 from .errors import RegistrationFailed, UsageError
 from .passkey import ENV as DEFAULT_SECRET_NAME
 from .secret import Secret
+from .wording import capitalized
 
 if TYPE_CHECKING:
     from .credentials.keyring_store import KeyringStore
@@ -169,7 +170,7 @@ def choose(
         try:
             return KeyringKeyStore(KeyringStore.open(keyring, os.environ))
         except KeyringUnavailable as exc:
-            raise RegistrationFailed("no-keyring", f"{str(exc).capitalize()}; nothing was enrolled.") from None
+            raise RegistrationFailed("no-keyring", f"{capitalized(str(exc))}; nothing was enrolled.") from None
     if github_secret:
         if not REPOSITORY_RE.fullmatch(github_secret):
             raise UsageError(f"--github-secret must look like OWNER/REPO, got {github_secret!r}", "github-secret")

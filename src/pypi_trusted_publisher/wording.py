@@ -11,6 +11,11 @@ def sentence(text: str) -> str:
     return text if not text or text.endswith(ENDS_A_SENTENCE) else f"{text}."
 
 
+def capitalized(text: str) -> str:
+    """``text`` with its first letter upper case and the rest as it was (``str.capitalize`` lowers "GitHub")."""
+    return text[:1].upper() + text[1:]
+
+
 def sentences(*texts: str) -> str:
     """Texts from different sources (ours, the index's) joined as sentences."""
     return " ".join(sentence(text) for text in texts if text.strip())
