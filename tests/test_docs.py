@@ -6,6 +6,7 @@ leave them pointing nowhere, and a pointer to notes outside the repository is no
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -25,6 +26,7 @@ def sources() -> list[Path]:
     return [p for p in files if p.is_file()]
 
 
+@functools.cache
 def anchors(doc: Path) -> set[str]:
     return set(ANCHOR.findall(doc.read_text(encoding="utf-8")))
 

@@ -81,7 +81,7 @@ class KeyringStore:
         """
         previous = self.username()
         if previous and previous != username:
-            self.forget()
+            self._remove(previous)
         try:
             for kind in KINDS:
                 if values.get(kind):
@@ -95,11 +95,13 @@ class KeyringStore:
     def forget(self) -> tuple[str, list[str]]:
         """Remove every entry of the default account; its username and the kinds that were there."""
         username = self.username()
-        if not username:
-            return "", []
+        return (username, self._remove(username)) if username else ("", [])
+
+    def _remove(self, username: str) -> list[str]:
+        """Delete ``username``'s entries and the default-account entry; the kinds that were there."""
         removed = [kind for kind in KINDS if self._delete(self.service(kind), username)]
         self._delete(self.service("username"), "default")
-        return username, removed
+        return removed
 
     def _get(self, service: str, key: str) -> str:
         try:
