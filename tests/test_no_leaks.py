@@ -16,6 +16,7 @@ from clocks import FileClock
 from fake_warehouse import DEFAULT_USERNAME, FakeWarehouse
 from file_keyring import keyring_env
 from pypi_trusted_publisher.engine import register
+from pypi_trusted_publisher.errors import RegistrationFailed
 from pypi_trusted_publisher.indexes import resolve_index
 from pypi_trusted_publisher.models import Credentials, Registration, Status
 from pypi_trusted_publisher.publishers import GitHubPublisher
@@ -145,3 +146,57 @@ def test_passkey_flows_do_not_leak_the_key(wh, tmp_path, caplog):
     for piece in key_parts(key):
         assert piece not in blob, f"a piece of the key leaked: {piece[:4]}…"
     assert_clean(wh, blob)
+
+
+def frame_locals(exc: BaseException) -> list[str]:
+    """repr() of every local of the package's own frames in ``exc``'s traceback and its context (pytest -l, pdb)."""
+    shown = []
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        tb = exc.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            if "pypi_trusted_publisher" in frame.f_code.co_filename:
+                shown += [f"{frame.f_code.co_name}: {name}={value!r}" for name, value in frame.f_locals.items()]
+            tb = tb.tb_next
+        exc = exc.__context__
+    return shown
+
+
+@pytest.mark.parametrize("fault", ["wrong-code", "network-at-two-factor", "network-at-login"])
+def test_reprs_of_objects_and_a_mid_login_exception_do_not_leak(wh, fault):
+    """repr() and str() of what holds a secret (engine, session, TOTP source, HTTP client, passkey, credentials,
+    the credentials gathered from the environment), and of an exception raised mid-login with its frames' locals."""
+    from passkeys import seed_key
+    from pypi_trusted_publisher.credentials.sources import Found
+    from pypi_trusted_publisher.engine import Engine
+    from pypi_trusted_publisher.models import Place, Target
+
+    key = seed_key(wh, DEFAULT_USERNAME)
+    if fault == "wrong-code":
+        wh.users[DEFAULT_USERNAME].totp_secret = "B" * 32  # our code is refused, twice
+    elif fault == "network-at-two-factor":
+        wh.fail_next("POST", "/account/two-factor/", drop_connection=True)
+    else:
+        wh.fail_next("POST", "/account/login/", drop_connection=True)
+    credentials = Credentials(
+        DEFAULT_USERNAME, Secret(PASSWORD), Secret(TOTP_SECRET), Secret("123456"), Secret(API_TOKEN)
+    )
+    found = Found()
+    for name, value in (("password", PASSWORD), ("totp_secret", TOTP_SECRET), ("api_token", API_TOKEN)):
+        found.take(name, value, "PYPI_" + name.upper())
+    engine = Engine(resolve_index(wh.url), credentials, clock=wh.clock, sleep=wh.clock.sleep, timeout=5)
+    try:
+        with pytest.raises(RegistrationFailed) as caught:
+            engine.listing(Place(engine.index, target=Target.PENDING))
+        objects = [engine, engine.session, engine.session.totp, engine.http, engine.web, credentials, key, found]
+        texts = [text for thing in objects for text in (repr(thing), str(thing))]
+        texts += [repr(caught.value), str(caught.value), *frame_locals(caught.value)]
+        assert caught.value.reason in ("totp-invalid", "network")
+        assert any(text.startswith("_login_once: ") for text in frame_locals(caught.value))  # the walk reached it
+        assert_clean(wh, *texts)
+        for piece in key_parts(key.encode().reveal()):
+            assert piece not in "\n".join(texts), f"a piece of the key leaked: {piece[:4]}…"
+    finally:
+        engine.close()

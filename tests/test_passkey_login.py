@@ -73,7 +73,7 @@ def slept() -> list[float]:
 def session(slept):
     http = Http(INDEX, timeout=5, sleep=slept.append)
     credentials = Credentials("dana", Secret("pw"), totp_secret=Secret("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"), passkey=KEY)
-    yield WebSession(http, credentials, TotpSource(secret=credentials.totp_secret.reveal()), NoConfirmation(),
+    yield WebSession(http, credentials, TotpSource(secret=credentials.totp_secret), NoConfirmation(),
                      slept.append)
     http.close()
 

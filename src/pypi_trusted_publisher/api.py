@@ -66,8 +66,8 @@ class TokenApi:
         self.http = http
         self.token = token
 
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Token {self.token.reveal()}", "Accept": ACCEPT}
+    def _headers(self) -> dict[str, str | Secret]:
+        return {"Authorization": Secret("Token " + self.token.reveal()), "Accept": ACCEPT}
 
     def _path(self, registration: Registration) -> str:
         return f"/danger-api/projects/{quote(registration.normalized_project, safe='')}/trusted-publishers"

@@ -133,8 +133,8 @@ class Engine:
         self.method = method
         self.http = Http(index, timeout=timeout, transport=transport, clock=clock, sleep=sleep)
         totp = TotpSource(
-            secret=credentials.totp_secret.reveal(),
-            code=credentials.totp_code.reveal(),
+            secret=credentials.totp_secret,
+            code=credentials.totp_code,
             prompt=totp_prompt,
             clock=clock,
             sleep=sleep,

@@ -32,9 +32,9 @@ PROMPT = "prompt"
 
 @dataclass
 class Found:
-    """Values and where each came from, filled source by source."""
+    """Values and where each came from, filled source by source; ``repr`` names the values, never shows them."""
 
-    values: dict[str, str] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict, repr=False)
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # why a source was skipped, for -v
 

@@ -25,6 +25,10 @@ import httpx
 from .. import __version__
 from ..errors import RegistrationFailed
 from ..indexes import Index
+from ..secret import Secret
+
+# A form field, header or URL that may be secret: revealed only in the httpx call that sends it.
+Value = str | Secret
 
 USER_AGENT = (
     f"pypi-trusted-publisher/{__version__} "
@@ -47,6 +51,14 @@ class _DropQueries(logging.Filter):
 
 
 _QUERY_FILTER = _DropQueries()
+
+
+def _plain(value: Value) -> str:
+    return value.reveal() if isinstance(value, Secret) else value
+
+
+def _plain_items(values: Mapping[str, Value] | None) -> dict[str, str] | None:
+    return None if values is None else {name: _plain(value) for name, value in values.items()}
 
 
 def retry_after_seconds(response: httpx.Response) -> int | None:
@@ -91,16 +103,31 @@ class Http:
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.index.page(path)
 
-    def _send(self, method: str, path: str, deadline: float, **kwargs: object) -> httpx.Response:
-        url = self.url(path)
-        shown = urlsplit(url).path  # never the query: it may hold a token
+    def _send(
+        self,
+        method: str,
+        path: Value,
+        deadline: float,
+        *,
+        data: Mapping[str, Value] | None = None,
+        json: object = None,
+        headers: Mapping[str, Value] | None = None,
+    ) -> httpx.Response:
+        shown = urlsplit(self.url(_plain(path))).path  # never the query: it may hold a token
         # Never more than the time left, never more than one whole timeout (a clock that jumps back).
         left = min(deadline - self.clock(), self.timeout)
         if left <= 0:
             raise self._timed_out(method, shown)
         self.requests += 1
         try:
-            return self.client.request(method, url, timeout=left, **kwargs)  # type: ignore[arg-type]
+            return self.client.request(
+                method,
+                self.url(_plain(path)),
+                timeout=left,
+                data=_plain_items(data),
+                json=json,
+                headers=_plain_items(headers),
+            )
         except httpx.TimeoutException:
             raise self._timed_out(method, shown) from None
         except httpx.HTTPError as exc:
@@ -115,7 +142,7 @@ class Http:
         )
 
     def get(
-        self, path: str, *, headers: Mapping[str, str] | None = None, attempts: int = GET_ATTEMPTS
+        self, path: Value, *, headers: Mapping[str, Value] | None = None, attempts: int = GET_ATTEMPTS
     ) -> httpx.Response:
         """GET with up to ``attempts`` tries on network errors, 5xx and short 429s, within the deadline."""
         deadline = self.clock() + self.timeout
@@ -146,14 +173,14 @@ class Http:
     def post(
         self,
         path: str,
-        data: Mapping[str, str] | None = None,
+        data: Mapping[str, Value] | None = None,
         *,
         json: object = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, Value] | None = None,
     ) -> httpx.Response:
         """POST once, with Origin and Referer (Pyramid's origin check on https)."""
         url = self.url(path)
-        sent = {"Origin": self.index.origin, "Referer": url.split("?", 1)[0]}
+        sent: dict[str, Value] = {"Origin": self.index.origin, "Referer": url.split("?", 1)[0]}
         sent.update(headers or {})
         return self._send("POST", url, self.clock() + self.timeout, data=data, json=json, headers=sent)
 

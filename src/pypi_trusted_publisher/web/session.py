@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -19,6 +19,7 @@ import httpx
 from ..confirm import ConfirmationProvider, ConfirmationRequest, check_confirm_link
 from ..errors import RegistrationFailed
 from ..models import Credentials
+from ..secret import Secret
 from ..waits import Wait, Waiter, quietly
 from ..wording import sentences
 from .http import GET_ATTEMPTS, Http, retry_after_seconds
@@ -57,22 +58,22 @@ class TotpSource:
     rejection waits for the next step, and ``waiter`` tells the user so.
     """
 
-    secret: str = ""
-    code: str = ""
+    secret: Secret = field(default_factory=lambda: Secret(""))
+    code: Secret = field(default_factory=lambda: Secret(""))
     prompt: Callable[[], str] | None = None
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     waiter: Waiter = quietly
     rejections: int = 0
 
-    def current(self) -> str:
-        """The code to send now."""
+    def current(self) -> Secret:
+        """The code to send now, still wrapped: it is revealed only in the request that carries it."""
         if self.secret:
             return self._from_secret()
         if self.code:
             return self.code
         if self.prompt is not None:
-            return self.prompt()
+            return Secret(self.prompt())
         raise RegistrationFailed(
             "missing-totp",
             "PyPI asks for a two-factor code: set PYPI_TOTP_SECRET, pass --totp-code, "
@@ -99,11 +100,11 @@ class TotpSource:
             )
             self.waiter(Wait(wait, "the next code", why), self.sleep)
 
-    def _from_secret(self) -> str:
+    def _from_secret(self) -> Secret:
         import pyotp
 
         try:
-            return pyotp.TOTP(self.secret.replace(" ", "").upper()).at(self.clock())
+            return Secret(pyotp.TOTP(self.secret.reveal().replace(" ", "").upper()).at(self.clock()))
         except (ValueError, TypeError):
             raise RegistrationFailed(
                 "bad-totp-secret", "PYPI_TOTP_SECRET is not a valid base32 TOTP secret (PyPI's are 32 characters)."
@@ -181,7 +182,7 @@ class WebSession:
             {
                 "csrf_token": csrf,
                 "username": self.credentials.username,
-                "password": self.credentials.password.reveal(),
+                "password": self.credentials.password,
                 "next": next_path,
             },
         )
@@ -293,7 +294,7 @@ class WebSession:
             raise NeedsConfirmation()
         link = check_confirm_link(link, self.http.index)
         self.http.fresh_cookies()
-        response = self.http.get(link.reveal())
+        response = self.http.get(link)
         if response.status_code == 303 and not self.http.location(response).startswith(LOGIN):
             return
         flashes = self.flashes()
@@ -327,8 +328,7 @@ class WebSession:
 
     def reauthenticate(self, page: Page) -> None:
         fields = page.reauth_fields()
-        fields["password"] = self.credentials.password.reveal()
-        response = self.http.post(REAUTH, fields)
+        response = self.http.post(REAUTH, {**fields, "password": self.credentials.password})
         if response.status_code != 303:
             raise self.unexpected(response, "reauthentication")
 
