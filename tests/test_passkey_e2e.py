@@ -278,3 +278,39 @@ def test_run_batch_removes_the_key_it_logged_in_with(wh):
     assert not batch.login.passkey_removed and batch.login.output == "security-key"
     assert "Cannot remove last 2FA method" in batch.login.problem
     assert [k.label for k in wh.users["solo"].security_keys] == ["only"]
+
+
+def interrupting_gh(tmp_path: Path) -> str:
+    """A ``gh`` that presses Ctrl-C in the CLI while it hands the key over, then waits to be killed."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    script = folder / "gh"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import os, signal, sys\n"
+        "sys.stdin.read()\n"
+        "os.kill(os.getppid(), signal.SIGINT)\n"
+        "signal.pause()\n"
+    )
+    script.chmod(0o755)
+    return f"{folder}{os.pathsep}{os.environ['PATH']}"
+
+
+def test_an_interrupted_handover_removes_the_key_from_the_account_again(wh, tmp_path):
+    proc = cli(wh, "passkey", "add", "--label", "ci", "--github-secret", "octo-org/my-pkg", "--json",
+               env={"PYPI_TOTP_SECRET": DEFAULT_TOTP_SECRET}, path=interrupting_gh(tmp_path))
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "interrupted"
+    assert not user(wh).security_keys
+    added, removed = (sum(subject in mail.subject for mail in wh.outbox) for subject in (ADDED, "method removed"))
+    assert (added, removed) == (1, 1)  # it was enrolled, then taken back
+
+
+def test_an_interrupted_handover_whose_removal_fails_says_which_label_to_remove(wh, tmp_path):
+    wh.fail_next("POST", "/manage/account/webauthn-provision/delete", status=503)
+    proc = cli(wh, "passkey", "add", "--label", "ci", "--github-secret", "octo-org/my-pkg", "--json",
+               env={"PYPI_TOTP_SECRET": DEFAULT_TOTP_SECRET}, path=interrupting_gh(tmp_path))
+    assert proc.returncode == 130, proc.stderr
+    [line] = [line for line in proc.stderr.splitlines() if "still on the account" in line]
+    assert "'ci'" in line and "remove it by hand" in line and line.startswith("error: The new security key")
+    assert [key.label for key in user(wh).security_keys] == ["ci"]

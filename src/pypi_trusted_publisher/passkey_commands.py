@@ -103,14 +103,25 @@ def _add(args: argparse.Namespace, out: TextIO) -> int:
             store.credentials = credentials
         with opened as eng:
             key = Passkey.generate(index.url, label)
-            eng.devices().enrol(key)
+            try:
+                eng.devices().enrol(key)
+            except RegistrationFailed:
+                raise  # PyPI refused it, or a verified failure: nothing is on the account
+            except BaseException:
+                _take_back(eng, index, label, only_if_listed=True)  # interrupted mid-enrolment: it may be there
+                raise
             try:
                 store.put(key.encode())
             except passkey_store.StoreFailed as exc:
-                eng.devices().remove(label)
+                problem = _take_back(eng, index, label, say=False)
                 raise RegistrationFailed(
-                    "store-failed", f"The key could not be stored ({exc}); it was removed from the account again."
+                    "store-failed",
+                    f"The key could not be stored ({exc}); "
+                    + (problem or "it was removed from the account again."),
                 ) from None
+            except BaseException:  # Ctrl-C during the hand-over, or a bug: no key may stay whose private half is gone
+                _take_back(eng, index, label)
+                raise
     except BaseException:
         store.abandon()
         raise
@@ -139,6 +150,30 @@ def _add(args: argparse.Namespace, out: TextIO) -> int:
         to=sys.stderr if where["kind"] == "stdout" else None,
     )
     return EXIT_OK
+
+
+def _take_back(eng: Engine, index: Index, label: str, *, only_if_listed: bool = False, say: bool = True) -> str:
+    """Remove a key just enrolled whose private half will be lost; "" when done, else the one line to act on.
+
+    ``say`` prints that line on stderr (the run is ending with another exception); a removal that itself fails or is
+    interrupted never hides the exception that brought us here.
+    """
+    try:
+        devices = eng.devices()
+        if not only_if_listed or label in devices.labels():
+            devices.remove(label)
+        return ""
+    except BaseException as exc:
+        why = exc.message if isinstance(exc, RegistrationFailed) else type(exc).__name__
+        problem = (
+            f"the new security key {label!r} is still on the account on {index.host} and nothing holds its "
+            f"private half: remove it by hand on the account page ({why.rstrip('.')})."
+        )
+        if say:
+            from .wording import capitalized
+
+            print(f"error: {capitalized(problem)}", file=sys.stderr)
+        return problem
 
 
 def _list(args: argparse.Namespace, out: TextIO) -> int:
