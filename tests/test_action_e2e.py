@@ -18,8 +18,8 @@ from clocked_cli import clocked
 from clocks import FileClock
 from fake_github import GITHUB_TOKEN, REPO, FakeGitHub
 from pypi_trusted_publisher import engine
-from pypi_trusted_publisher.action import entrypoint
 from pypi_trusted_publisher.action.entrypoint import OUTPUTS, main
+from pypi_trusted_publisher.action.runner import Runner as Channels
 from pypi_trusted_publisher.action.settings import secret_values
 from test_action_entrypoint import Runner, assert_masked_first, fast_polling, make_runner
 
@@ -132,13 +132,13 @@ def test_new_ip_confirmed_through_an_issue_comment(
     site.users["dana"].confirmed_ips.clear()
     record_confirm_requests(site, github, monkeypatch)
     fast_polling(monkeypatch)
-    mask = entrypoint.mask
+    mask = Channels.mask
 
-    def noted_mask(value: str) -> None:
+    def noted_mask(self: Channels, value: str) -> None:
         github.note("mask", value)
-        mask(value)
+        mask(self, value)
 
-    monkeypatch.setattr(entrypoint, "mask", noted_mask)
+    monkeypatch.setattr(Channels, "mask", noted_mask)
     paste_the_emailed_link(site, github)
     runner = runner_for(tmp_path, site, github)
     code = main(env=runner.env)

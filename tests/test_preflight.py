@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pypi_trusted_publisher.action.runner import annotation, escape_property
 from pypi_trusted_publisher.context import RepoContext
 from pypi_trusted_publisher.indexes import resolve_index
 from pypi_trusted_publisher.preflight import (
@@ -27,7 +28,6 @@ from pypi_trusted_publisher.preflight import (
     render_markdown,
     render_text,
 )
-from pypi_trusted_publisher.preflight.findings import escape_property
 from pypi_trusted_publisher.preflight.workflows import YamlMap, YamlProblem, loads
 from pypi_trusted_publisher.publishers import (
     ActiveStatePublisher,
@@ -616,14 +616,20 @@ def test_render_json() -> None:
     json.dumps(data)
 
 
+def commands(report: Report) -> list[str]:
+    """The report's annotations as the action writes them."""
+    return [
+        annotation(a.severity, a.message, title=a.title, file=a.file, line=a.line) for a in render_annotations(report)
+    ]
+
+
 def test_render_annotations_escape_workflow_commands() -> None:
     report = Report([Finding("error", "x", "100% bad\r\nnext", "fix, it: now", "a,b:c.yml", 3)])
-    assert render_annotations(report) == [
+    assert commands(report) == [
         "::error file=a%2Cb%3Ac.yml,line=3,title=Trusted publishing%3A x::100%25 bad%0D%0Anext%0AFix: fix, it: now"
     ]
-    assert render_annotations(Report([Finding("notice", "n", "m", "f")])) == [
-        "::notice title=Trusted publishing%3A n::m%0AFix: f"
-    ]
+    notice = Report([Finding("notice", "n", "m", "f")])
+    assert commands(notice) == ["::notice title=Trusted publishing%3A n::m%0AFix: f"]
 
 
 @given(st.text())
@@ -661,7 +667,7 @@ def test_combine_says_which_subject_each_finding_is_about() -> None:
         (SAMPLE.findings[0].code, "one"), (SAMPLE.findings[0].code, "two"), (SAMPLE.findings[2].code, "two")
     ]
     assert combined.checked == ["one", "two"]
-    assert "For two:" in render_markdown(combined) and "For one:%0A" in render_annotations(combined)[0]
+    assert "For two:" in render_markdown(combined) and "For one:%0A" in commands(combined)[0]
     assert "\n  for: two\n" in render_text(combined)
 
 

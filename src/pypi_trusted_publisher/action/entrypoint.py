@@ -11,12 +11,9 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-
-import github_action_utils as gha
 
 from .. import engine, preflight, render
 from ..batch import check_plan
@@ -29,9 +26,9 @@ from ..publishers import to_dict
 from ..waits import one_line
 from ..wording import sentences
 from . import summary
-from .commands import add_mask
 from .confirmation import CI_ADVICE, IssueConfirmation
 from .github import GitHubApi
+from .runner import Runner
 from .settings import CREDENTIAL_NAMES, ActionSettings, parse, secret_values
 
 OUTPUTS = (
@@ -43,52 +40,21 @@ TITLE = "PyPI trusted publisher"
 WAITER = one_line(lambda line: print(line, flush=True))  # a pause gets one line in the job's log
 
 
-@contextmanager
-def _environment(env: Mapping[str, str]) -> Iterator[None]:
-    """Install ``env`` as ``os.environ`` for one call.
-
-    github-action-utils reads ``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY`` and
-    ``GITHUB_ACTIONS`` from ``os.environ``; this keeps it and us in agreement
-    when a caller (a test) passes its own runner environment.
-    """
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def mask_secrets(env: Mapping[str, str]) -> None:
+def mask_secrets(runner: Runner, env: Mapping[str, str]) -> None:
     """``::add-mask::`` every secret input, in the canonical form act also obeys."""
     for value in secret_values(env):
-        add_mask(value)
+        runner.mask(value)
 
 
-def mask(value: str) -> None:
-    """Mask a secret found later (the confirm link's token)."""
-    add_mask(value)
-
-
-def write_outputs(env: Mapping[str, str], values: Mapping[str, str]) -> None:
+def write_outputs(runner: Runner, values: Mapping[str, str]) -> None:
     """Every declared output, empty when it has no value, so later steps see stable keys."""
-    if not env.get("GITHUB_OUTPUT"):
-        return
-    for name in OUTPUTS:
-        gha.set_output(name, values.get(name, ""))
+    runner.set_outputs({name: values.get(name, "") for name in OUTPUTS})
 
 
-def write_summary(env: Mapping[str, str], markdown: str) -> None:
-    if env.get("GITHUB_STEP_SUMMARY"):
-        gha.append_job_summary(markdown)
-
-
-def usage_failure(env: Mapping[str, str], error: UsageError) -> int:
-    gha.error(error.message, title=f"{TITLE}: invalid input")
+def usage_failure(runner: Runner, error: UsageError) -> int:
+    runner.error(error.message, title=f"{TITLE}: invalid input")
     write_outputs(
-        env,
+        runner,
         {
             "status": "failed",
             "reason": "invalid-input",
@@ -97,7 +63,7 @@ def usage_failure(env: Mapping[str, str], error: UsageError) -> int:
             "json": render.failure_line("invalid-input", error.message, field=error.field),
         },
     )
-    write_summary(env, summary.usage_markdown(error))
+    runner.append_summary(summary.usage_markdown(error))
     return EXIT_USAGE
 
 
@@ -123,7 +89,7 @@ def result_outputs(result: Result, check: str) -> dict[str, str]:
     }
 
 
-def run_check(resolved: Resolved, context: RepoContext, pending: bool | None) -> preflight.Report:
+def run_check(runner: Runner, resolved: Resolved, context: RepoContext, pending: bool | None) -> preflight.Report:
     """The preflight check of the publishing setup; its annotations go to the log."""
     registration = resolved.registration
     report = preflight.check_publisher(
@@ -133,15 +99,15 @@ def run_check(resolved: Resolved, context: RepoContext, pending: bool | None) ->
         pending=pending is True,
         context=context,
     )
-    for line in preflight.render_annotations(report):
-        gha.echo(line)
+    for note in preflight.render_annotations(report):
+        runner.annotate(note.severity, note.message, title=note.title, file=note.file, line=note.line)
     return report
 
 
-def check_only(env: Mapping[str, str], resolved: Resolved, context: RepoContext, settings: ActionSettings) -> int:
+def check_only(runner: Runner, resolved: Resolved, context: RepoContext, settings: ActionSettings) -> int:
     registration = resolved.registration
     pending = registration.target is Target.PENDING
-    report = run_check(resolved, context, pending)
+    report = run_check(runner, resolved, context, pending)
     failed = report.has_errors
     status = "failed" if failed else "checked"
     message = (
@@ -149,7 +115,7 @@ def check_only(env: Mapping[str, str], resolved: Resolved, context: RepoContext,
         if failed
         else "The check found nothing that would make the first trusted upload fail."
     )
-    (gha.error if failed else gha.notice)(message, title=f"{TITLE}: check")
+    runner.annotate("error" if failed else "notice", message, title=f"{TITLE}: check")
     line = render.shaped_line(
         status=status,
         index=registration.index.url,
@@ -163,7 +129,7 @@ def check_only(env: Mapping[str, str], resolved: Resolved, context: RepoContext,
         check=preflight.render_json(report),
     )
     write_outputs(
-        env,
+        runner,
         {
             **registration_outputs(registration, pending),
             "status": status,
@@ -174,11 +140,11 @@ def check_only(env: Mapping[str, str], resolved: Resolved, context: RepoContext,
         },
     )
     headline = "❌ failed" if failed else "✅ passed"
-    write_summary(env, f"## {TITLE}: check {headline}\n\n{message}\n\n{preflight.render_markdown(report)}")
+    runner.append_summary(f"## {TITLE}: check {headline}\n\n{message}\n\n{preflight.render_markdown(report)}")
     return EXIT_FAILED if failed and settings.fail_on_error else EXIT_OK
 
 
-def confirmer_for(env: Mapping[str, str], settings: ActionSettings) -> IssueConfirmation | None:
+def confirmer_for(runner: Runner, env: Mapping[str, str], settings: ActionSettings) -> IssueConfirmation | None:
     if settings.confirmation is None or settings.dry_run:
         return None
     api = GitHubApi(
@@ -187,23 +153,27 @@ def confirmer_for(env: Mapping[str, str], settings: ActionSettings) -> IssueConf
         graphql=env.get("GITHUB_GRAPHQL_URL", ""),
         timeout=settings.timeout,
     )
-    return IssueConfirmation(api, settings.confirmation, mask=mask, log=print, warn=gha.warning)
+    return IssueConfirmation(
+        api, settings.confirmation, mask=runner.mask, log=runner.echo, warn=lambda text: runner.warning(text)
+    )
 
 
-def annotate(result: Result) -> None:
+def annotate(runner: Runner, result: Result) -> None:
     title = f"{TITLE}: {result.status.value}"
     if result.status.ok:
         where = "" if result.status is Status.DRY_RUN else f" Manage: {result.manage_url}"
-        gha.notice(result.message + where, title=title)
+        runner.notice(result.message + where, title=title)
     else:
-        gha.error(f"{result.message} Register by hand: {result.manual_url}", title=title)
+        runner.error(f"{result.message} Register by hand: {result.manual_url}", title=title)
 
 
-def register(env: Mapping[str, str], registrations: list[Registration], settings: ActionSettings) -> engine.Batch:
+def register(
+    runner: Runner, env: Mapping[str, str], registrations: list[Registration], settings: ActionSettings
+) -> engine.Batch:
     """Register (or plan) every registration: one login per index, the confirmation channel, the key removal."""
     if settings.dry_run:
         return engine.Batch([engine.plan(registration) for registration in registrations])
-    provider = confirmer_for(env, settings)
+    provider = confirmer_for(runner, env, settings)
     try:
         batch = engine.run_batch(
             registrations,
@@ -225,10 +195,10 @@ def register(env: Mapping[str, str], registrations: list[Registration], settings
     return batch
 
 
-def report_login(login: engine.Login, settings: ActionSettings) -> bool:
+def report_login(runner: Runner, login: engine.Login, settings: ActionSettings) -> bool:
     """Annotate how the run logged in; False when a requested key removal did not happen."""
     if settings.remove_passkey and not login.passkey_removed:
-        gha.error(
+        runner.error(
             sentences(
                 f"The security key was not removed from the account: {login.problem}",
                 "Remove it with 'pypi-trusted-publisher passkey remove --label <label>' or on the account page, "
@@ -238,56 +208,61 @@ def report_login(login: engine.Login, settings: ActionSettings) -> bool:
         )
         return False
     if login.passkey_removed:
-        gha.notice("The security key was removed from the account: the pypi-passkey secret is dead now.", title=TITLE)
+        runner.notice(
+            "The security key was removed from the account: the pypi-passkey secret is dead now.", title=TITLE
+        )
     return True
 
 
-def add(env: Mapping[str, str], resolved: Resolved, context: RepoContext, settings: ActionSettings) -> int:
-    batch = register(env, [resolved.registration], settings)
+def add(
+    runner: Runner, env: Mapping[str, str], resolved: Resolved, context: RepoContext, settings: ActionSettings
+) -> int:
+    batch = register(runner, env, [resolved.registration], settings)
     (result,) = batch.results
-    with gha.stop_commands():  # the index's messages are data, never workflow commands
-        print(render.text(result), flush=True)
-    annotate(result)
-    removed_as_asked = report_login(batch.login, settings)
+    with runner.no_commands():  # the index's messages are data, never workflow commands
+        runner.echo(render.text(result))
+    annotate(runner, result)
+    removed_as_asked = report_login(runner, batch.login, settings)
     check, markdown = "skipped", ""
     if settings.check:
-        report = run_check(resolved, context, result.pending)
+        report = run_check(runner, resolved, context, result.pending)
         check, markdown = ("failed" if report.has_errors else "passed"), preflight.render_markdown(report)
-    write_outputs(env, result_outputs(result, check) | {"login": batch.login.output})
-    write_summary(env, summary.result_markdown(result, notes=batch.notes, check=markdown, login=batch.login))
+    write_outputs(runner, result_outputs(result, check) | {"login": batch.login.output})
+    runner.append_summary(summary.result_markdown(result, notes=batch.notes, check=markdown, login=batch.login))
     exit_code = max(result.exit_code, 0 if removed_as_asked else EXIT_FAILED)
     if exit_code and not settings.fail_on_error:
-        gha.notice("fail-on-error is false, so this step succeeds; read the status output.", title=TITLE)
+        runner.notice("fail-on-error is false, so this step succeeds; read the status output.", title=TITLE)
         return EXIT_OK
     return exit_code
 
 
-def add_many(env: Mapping[str, str], batch: list[Resolved], settings: ActionSettings) -> int:
+def add_many(runner: Runner, env: Mapping[str, str], batch: list[Resolved], settings: ActionSettings) -> int:
     """Several (index, project) pairs: one login per index, a row per registration."""
-    done = register(env, [resolved.registration for resolved in batch], settings)
+    done = register(runner, env, [resolved.registration for resolved in batch], settings)
     results = done.results
-    with gha.stop_commands():
-        print("\n\n".join(render.text(result) for result in results), flush=True)
-        print("\n" + render.summary_table(results), flush=True)
+    with runner.no_commands():
+        runner.echo("\n\n".join(render.text(result) for result in results))
+        runner.echo("\n" + render.summary_table(results))
     for result in results:
-        annotate(result)
-    removed_as_asked = report_login(done.login, settings)
+        annotate(runner, result)
+    removed_as_asked = report_login(runner, done.login, settings)
     failed = [result for result in results if not result.status.ok]
     first = failed[0] if failed else results[0]
     outputs = result_outputs(first, "skipped")
     outputs["status"] = first.status.value
     outputs["results"] = json.dumps([result.to_dict() for result in results], separators=(",", ":"))
     outputs["login"] = done.login.output
-    write_outputs(env, outputs)
-    write_summary(env, summary.batch_markdown(results, login=done.login))
+    write_outputs(runner, outputs)
+    runner.append_summary(summary.batch_markdown(results, login=done.login))
     if (failed or not removed_as_asked) and not settings.fail_on_error:
-        gha.notice("fail-on-error is false, so this step succeeds; read the results output.", title=TITLE)
+        runner.notice("fail-on-error is false, so this step succeeds; read the results output.", title=TITLE)
         return EXIT_OK
     return EXIT_FAILED if failed or not removed_as_asked else EXIT_OK
 
 
-def run(env: Mapping[str, str]) -> int:
-    mask_secrets(env)
+def run(env: Mapping[str, str], runner: Runner | None = None) -> int:
+    runner = runner or Runner.from_env(env)
+    mask_secrets(runner, env)
     try:
         settings = parse(env)
         context = RepoContext(cwd=Path(env.get("GITHUB_WORKSPACE") or os.getcwd()), env=env)
@@ -298,32 +273,27 @@ def run(env: Mapping[str, str]) -> int:
                 settings.credentials.passkey.check_index(item.registration.index.url, source="pypi-passkey")
         resolved = batch[0]
     except UsageError as exc:
-        return usage_failure(env, exc)
+        return usage_failure(runner, exc)
     for block in render.defaults_blocks(batch):
-        print(block, flush=True)
+        runner.echo(block)
     for warning in dict.fromkeys(warning for item in batch for warning in item.warnings):
-        gha.warning(warning, title=TITLE)
+        runner.warning(warning, title=TITLE)
     if len(batch) > 1 and settings.mode == "add":
-        return add_many(env, batch, settings)
+        return add_many(runner, env, batch, settings)
     if settings.mode == "check":
-        return check_only(env, resolved, context, settings)
-    return add(env, resolved, context, settings)
+        return check_only(runner, resolved, context, settings)
+    return add(runner, env, resolved, context, settings)
 
 
 def main(env: Mapping[str, str] | None = None) -> int:
-    """Run the action against ``env`` (default: this process's environment)."""
-    if env is None:
-        return _guarded(os.environ)
-    with _environment(env):
-        return _guarded(os.environ)
-
-
-def _guarded(env: Mapping[str, str]) -> int:
+    """Run the action against ``env`` (default: this process's environment), which alone says where outputs go."""
+    env = dict(os.environ) if env is None else env
+    runner = Runner.from_env(env)
     try:
-        return run(env)
+        return run(env, runner)
     except Exception as exc:  # a bug: say so on the run page, with the traceback in the log
         sys.stdout.flush()
         traceback.print_exc()
         sys.stderr.flush()
-        gha.error(f"Unexpected {type(exc).__name__}; the traceback is in the log.", title=TITLE)
+        runner.error(f"Unexpected {type(exc).__name__}; the traceback is in the log.", title=TITLE)
         return EXIT_FAILED

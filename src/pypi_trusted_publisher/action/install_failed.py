@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from ..errors import UsageError
 from ..indexes import resolve_index
 from ..links import ACCOUNT_PAGE
-from .commands import append_outputs, append_summary, command
+from .runner import Runner
 
 REASON = "install-failed"
 TITLE = "PyPI trusted publisher"
@@ -41,29 +41,27 @@ def report(env: Mapping[str, str]) -> int:
     url = manual_url(env)
     by_hand = f" Register by hand: {url} (or the project's Publishing settings on the index)." if url else ""
     payload = {"status": "failed", "reason": REASON, "manual_url": url or None, "message": MESSAGE}
-    print(command("error", MESSAGE + by_hand, title=f"{TITLE}: install failed"), flush=True)
-    if env.get("GITHUB_OUTPUT"):
-        append_outputs(
-            env["GITHUB_OUTPUT"],
-            {
-                "status": "failed",
-                "reason": REASON,
-                "message": MESSAGE,
-                "manual-url": url,
-                "manage-url": "",
-                "project": "",
-                "pending": "",
-                "publisher": "",
-                "check": "skipped",
-                "login": "none",
-                "json": json.dumps(payload, separators=(",", ":")),
-                "results": json.dumps([payload], separators=(",", ":")),
-            },
-        )
-    if env.get("GITHUB_STEP_SUMMARY"):
-        append_summary(env["GITHUB_STEP_SUMMARY"], f"## {TITLE}: ❌ install failed\n\n{MESSAGE}{by_hand}\n")
+    runner = Runner.from_env(env)
+    runner.error(MESSAGE + by_hand, title=f"{TITLE}: install failed")
+    runner.set_outputs(
+        {
+            "status": "failed",
+            "reason": REASON,
+            "message": MESSAGE,
+            "manual-url": url,
+            "manage-url": "",
+            "project": "",
+            "pending": "",
+            "publisher": "",
+            "check": "skipped",
+            "login": "none",
+            "json": json.dumps(payload, separators=(",", ":")),
+            "results": json.dumps([payload], separators=(",", ":")),
+        },
+    )
+    runner.append_summary(f"## {TITLE}: ❌ install failed\n\n{MESSAGE}{by_hand}\n")
     if env.get("INPUT_FAIL_ON_ERROR", "").strip().lower() == "false":
-        print(command("notice", "fail-on-error is false, so this step succeeds; read the status output.", title=TITLE))
+        runner.notice("fail-on-error is false, so this step succeeds; read the status output.", title=TITLE)
         return 0
     return 1
 

@@ -124,30 +124,29 @@ def render_json(report: Report) -> dict[str, object]:
     return data
 
 
-def escape_data(value: str) -> str:
-    """Escape a workflow-command message (GitHub's ``escapeData``)."""
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+@dataclass(frozen=True)
+class Annotation:
+    """A finding as a run-page annotation: plain text, escaped by whoever writes the workflow command."""
+
+    severity: Severity
+    title: str
+    message: str
+    file: str = ""
+    line: int | None = None
 
 
-def escape_property(value: str) -> str:
-    """Escape a workflow-command property value (GitHub's ``escapeProperty``)."""
-    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
-
-
-def render_annotations(report: Report) -> list[str]:
-    """One ``::error file=…,line=…,title=…::message`` command per finding."""
-    commands = []
-    for f in report.findings:
-        props = []
-        if f.file:
-            props.append(f"file={escape_property(f.file)}")
-            if f.line is not None:
-                props.append(f"line={f.line}")
-        props.append(f"title={escape_property(f'Trusted publishing: {f.code}')}")
-        about = f"For {f.subject}:\n" if f.subject else ""
-        message = escape_data(f"{about}{f.message}\nFix: {f.fix}")
-        commands.append(f"::{f.severity} {','.join(props)}::{message}")
-    return commands
+def render_annotations(report: Report) -> list[Annotation]:
+    """One annotation per finding, pointing at its file and line."""
+    return [
+        Annotation(
+            f.severity,
+            f"Trusted publishing: {f.code}",
+            (f"For {f.subject}:\n" if f.subject else "") + f"{f.message}\nFix: {f.fix}",
+            f.file,
+            f.line,
+        )
+        for f in report.findings
+    ]
 
 
 def _cell(value: str) -> str:
