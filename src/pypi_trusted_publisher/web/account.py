@@ -10,6 +10,7 @@ import json
 
 from ..errors import RegistrationFailed
 from ..passkey import Passkey, PasskeyRefused
+from . import refusals
 from .pages import Page, UnexpectedPage
 from .session import LOGIN, WebSession, _fail_text
 
@@ -21,13 +22,6 @@ DELETE = f"{PROVISION}/delete"
 RECOVERY_CODES = "/manage/account/recovery-codes/"
 PROVISION_FORM = "webauthn-provision-form"
 PROVISION_BUTTON = "webauthn-provision-begin"
-
-# Flash texts of the delete view → reason.
-DELETE_REFUSALS = (
-    ("cannot remove last 2fa method", "last-two-factor"),
-    ("no security device to delete", "passkey-not-found"),
-    ("invalid credentials", "passkey-not-found"),
-)
 
 
 class RecoveryCodesFirst(RegistrationFailed):
@@ -113,10 +107,11 @@ class SecurityDevices:
             raise self.session.unexpected(response, "security-device removal")
         if label not in self._account():
             return
-        texts = "; ".join(f.text for f in self.session.flashes() if f.level == "error")
-        for needle, reason in DELETE_REFUSALS:
-            if needle in texts.lower():
-                if reason == "last-two-factor":
-                    texts += " (PyPI never lets an account drop its last two-factor method; add another first)"
-                raise RegistrationFailed(reason, f"PyPI did not remove {label!r}: {texts}.")
-        raise RegistrationFailed("remove-failed", f"PyPI did not remove {label!r} ({texts or 'no message'}).")
+        flashes = refusals.by_level(self.session.flashes())
+        texts = "; ".join(flashes.get("error", ()))
+        match = refusals.classify(refusals.DEVICE_REMOVAL, {"error": flashes.get("error", [])})
+        if match is None:
+            raise RegistrationFailed("remove-failed", f"PyPI did not remove {label!r} ({texts or 'no message'}).")
+        if match.reason == "last-two-factor":
+            texts += " (PyPI never lets an account drop its last two-factor method; add another first)"
+        raise RegistrationFailed(match.reason, f"PyPI did not remove {label!r}: {texts}.")

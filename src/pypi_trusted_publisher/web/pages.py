@@ -52,6 +52,17 @@ def _text(node: Node | None) -> str:
     return " ".join(node.text(deep=True).split()) if node is not None else ""
 
 
+def _errors_of(block: Node) -> str:
+    """The field whose ``<field>-errors`` id the block, or the nearest element around it, carries."""
+    node: Node | None = block
+    while node is not None and node.tag != "form":
+        ident = node.attributes.get("id") or ""
+        if ident.endswith("-errors"):
+            return ident.removesuffix("-errors")
+        node = node.parent
+    return ""
+
+
 class Page:
     """A parsed HTML response."""
 
@@ -112,10 +123,20 @@ class Page:
 
     def field_errors(self, scope: str = "") -> list[str]:
         """Inline errors (``ul.form-errors li``), optionally inside ``form#scope``."""
+        return [text for texts in self.errors_by_field(scope).values() for text in texts]
+
+    def errors_by_field(self, scope: str = "") -> dict[str, list[str]]:
+        """Inline errors by the field they belong to: the ``<field>-errors`` block around them, or ``""`` for the form.
+
+        See docs/protocol/errors.md#inline.
+        """
         root = self.tree.css_first(f"form#{scope}") if scope else self.tree.root
-        if root is None:
-            return []
-        return [_text(li) for li in root.css("ul.form-errors li") if _text(li)]
+        found: dict[str, list[str]] = {}
+        for block in root.css("ul.form-errors") if root is not None else []:
+            texts = [_text(li) for li in block.css("li") if _text(li)]
+            if texts:
+                found.setdefault(_errors_of(block), []).extend(texts)
+        return found
 
     def is_reauth(self) -> bool:
         return self.tree.css_first(f'form[action="{REAUTH_ACTION}"]') is not None

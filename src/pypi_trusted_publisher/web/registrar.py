@@ -18,6 +18,7 @@ from ..models import Place, Registration, Target
 from ..publishers import Publisher, same_publisher
 from ..validation import validate_project_name, validate_publisher
 from ..wording import plural, sentences
+from . import refusals
 from .http import retry_after_seconds
 from .pages import Page, Row
 from .projects import ACCOUNT_PROJECTS, parse_projects
@@ -26,32 +27,6 @@ from .session import WebSession
 PENDING_LIMIT = 3
 
 # Flash texts (docs/protocol/errors.md#flash-reasons) → (reason, advice). Matched by substring, by queue.
-FLASH_REASONS = (
-    ("temporarily disabled", "provider-disabled", "An administrator disabled this kind of publisher."),
-    ("more than 3 pending", "pending-limit", "Remove a pending publisher you no longer need."),
-    (
-        "for a different project name",
-        "pending-other-name",
-        "One repository/workflow/environment can be pending for only one project name; "
-        "use another environment for this package.",
-    ),
-    (
-        "has already been registered",
-        "already-registered-elsewhere",
-        "Someone else registered this pending publisher; contact PyPI's admins if that was not you.",
-    ),
-    ("verified email", "unverified-email", "Verify your primary email address on PyPI."),
-)
-FIELD_REASONS = (
-    ("unknown github user", "unknown-owner", "Check the GitHub owner's spelling."),
-    ("this project already exists:", "project-exists-owner", "You own it: register on the project page."),
-    ("this project already exists", "project-exists", "The name is taken; choose another name."),
-    ("too similar", "name-too-similar", "Choose a more distinctive name."),
-    ("isn't allowed", "name-not-allowed", "Choose another name."),
-    ("activestate", "activestate-lookup", "Check the ActiveState organization and actor."),
-)
-
-
 @dataclass(frozen=True)
 class Outcome:
     status: str  # "registered", "exists" or "removed"
@@ -288,24 +263,21 @@ class WebRegistrar:
     ) -> Outcome:
         if page.is_reauth():
             raise RegistrationFailed("reauth-failed", "PyPI kept asking to confirm the password.")
-        flashes = self.session.flashes()
-        errors = page.field_errors(form_id)
-        texts = [f.text for f in flashes if f.level in ("error", "warning")]
-        for flash in texts:
-            if "is already registered with" in flash:
-                # It appeared between our read and our POST: the same publisher, so "exists".
-                return Outcome("exists", pending, flash)
+        flashes = refusals.by_level(f for f in self.session.flashes() if f.level in ("error", "warning"))
+        fields = page.errors_by_field(form_id)
+        errors = [text for texts in fields.values() for text in texts]
+        texts = [text for level in ("error", "warning") for text in flashes.get(level, ())]
+        if appeared := refusals.classify(refusals.ALREADY_REGISTERED, flashes):
+            # It appeared between our read and our POST: the same publisher, so "exists".
+            return Outcome("exists", pending, appeared.text)
         refused = "PyPI refused: " + sentences(*dict.fromkeys(errors))
-        joined_errors = " ".join(errors).lower()
-        for needle, reason, advice in FIELD_REASONS:
-            if needle in joined_errors:
-                if reason == "project-exists-owner":
-                    advice += " Run again with --existing (or without --pending)."
-                raise RegistrationFailed(reason, sentences(refused, advice))
-        joined = " ".join(texts).lower()
-        for needle, reason, advice in FLASH_REASONS:
-            if needle in joined:
-                raise RegistrationFailed(reason, sentences("PyPI refused: " + sentences(*texts), advice))
+        if match := refusals.classify(refusals.FIELD, fields):
+            advice = match.rule.advice
+            if match.reason == "project-exists-owner":
+                advice += " Run again with --existing (or without --pending)."
+            raise RegistrationFailed(match.reason, sentences(refused, advice))
+        if match := refusals.classify(refusals.FLASH, flashes):
+            raise RegistrationFailed(match.reason, sentences("PyPI refused: " + sentences(*texts), match.rule.advice))
         if errors:
             raise RegistrationFailed("validation-rejected", refused)
         detail = " ".join(texts) or "no message"

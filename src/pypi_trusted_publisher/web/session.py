@@ -22,6 +22,7 @@ from ..models import Credentials
 from ..secret import Secret
 from ..waits import Wait, Waiter, quietly
 from ..wording import sentences
+from . import refusals
 from .http import GET_ATTEMPTS, Http, retry_after_seconds
 from .pages import Flash, Page, UnexpectedPage
 
@@ -111,16 +112,6 @@ class TotpSource:
             ) from None
 
 
-LOGIN_ERRORS = (
-    ("too many unsuccessful login attempts", "locked-out"),
-    ("password is invalid", "wrong-password"),
-    ("no user found", "unknown-user"),
-    ("not the same as email addresses", "username-is-email"),
-    ("breach", "password-breached"),
-    ("compromised", "password-breached"),
-)
-
-
 class WebSession:
     def __init__(
         self,
@@ -197,12 +188,11 @@ class WebSession:
         if response.status_code == 429:
             raise self._rate_limited(response, "login")
         if response.status_code == 200:
-            errors = Page(response.text).field_errors()
-            text = " ".join(errors)
-            for needle, reason in LOGIN_ERRORS:
-                if needle in text.lower():
-                    raise RegistrationFailed(reason, f"PyPI refused the login: {text}")
-            raise RegistrationFailed("login-failed", f"PyPI refused the login: {text or 'no reason given'}")
+            errors = Page(response.text).errors_by_field()
+            text = " ".join(text for texts in errors.values() for text in texts)
+            match = refusals.classify(refusals.LOGIN, errors)
+            reason = match.reason if match else "login-failed"
+            raise RegistrationFailed(reason, f"PyPI refused the login: {text or 'no reason given'}")
         raise self.unexpected(response, "login")
 
     def _two_factor(self, url: str, csrf: str) -> bool:
