@@ -34,11 +34,11 @@ from tests.fake_warehouse import FakeWarehouse  # noqa: E402
 from tests.passkeys import seed_key  # noqa: E402
 
 import plan_scenario  # noqa: E402
-from pypi_trusted_publisher.engine import Engine  # noqa: E402
-from pypi_trusted_publisher.indexes import resolve_index  # noqa: E402
-from pypi_trusted_publisher.models import Credentials, Registration, Status, Target  # noqa: E402
-from pypi_trusted_publisher.publishers import GitHubPublisher  # noqa: E402
-from pypi_trusted_publisher.secret import Secret  # noqa: E402
+from pypi_trusted_publisher.core.indexes import resolve_index  # noqa: E402
+from pypi_trusted_publisher.core.models import Credentials, Registration, Status, Target  # noqa: E402
+from pypi_trusted_publisher.core.publishers import GitHubPublisher  # noqa: E402
+from pypi_trusted_publisher.core.secret import Secret  # noqa: E402
+from pypi_trusted_publisher.engine.engine import Engine  # noqa: E402
 
 PASSWORD = "bench-password"
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -125,10 +125,10 @@ def plan_requests() -> tuple[int, int, int, int]:
     from fake_github import FakeGitHub
     from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME
     from fake_warehouse import FakeWarehouse as ScenarioWarehouse
-    from pypi_trusted_publisher.plan.github_api import GitHubApi
     from pypi_trusted_publisher.plan.planner import Planner
     from pypi_trusted_publisher.plan.sources import Checkouts, SourceReader
-    from pypi_trusted_publisher.web.http import Http
+    from pypi_trusted_publisher.transports.github_reader import GitHubApi
+    from pypi_trusted_publisher.transports.web.http import Http
 
     wh, github = ScenarioWarehouse(), FakeGitHub()
     wh.add_default_user()
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=False,
                        stdout=subprocess.DEVNULL)
         bare = median_seconds([sys.executable, "-c", "pass"], env)
-        imported = median_seconds([sys.executable, "-c", "import pypi_trusted_publisher.cli"], env)
+        imported = median_seconds([sys.executable, "-c", "import pypi_trusted_publisher.commands"], env)
         dry_run = [sys.executable, "-m", "pypi_trusted_publisher", "add", "--dry-run", "--project", "bench",
                    "--owner", "octo", "--repo", "bench", "--workflow", "release.yml"]
         # In an empty folder (nothing to default from), then in this checkout, where the
@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
           f"({plan_github / plan_projects:.1f} per project, {plan_github / plan_repositories:.1f} per repository)")
     print(f"start-up (medians of {RUNS} runs)")
     print(f"  python -c pass:                                    {bare * 1000:.1f} ms")
-    print(f"  import pypi_trusted_publisher.cli:                 {imported * 1000:.1f} ms "
+    print(f"  import pypi_trusted_publisher.commands:                 {imported * 1000:.1f} ms "
           f"({imported / bare:.1f}x)")
     print(f"  add --dry-run --no-check:                          {dry * 1000:.1f} ms ({dry / bare:.1f}x)")
     print(f"  add --dry-run, check of this repo's 3 workflows:   {dry_checked * 1000:.1f} ms "

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from clocks import FileClock
-from pypi_trusted_publisher import cli, engine
+from pypi_trusted_publisher import commands as cli
+from pypi_trusted_publisher.engine import engine
 
 
 def clocked(clock: FileClock) -> type[engine.Engine]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import webauthn
 
-from pypi_trusted_publisher.passkey import Passkey, b64url
+from pypi_trusted_publisher.credentials.passkey import Passkey, b64url
 
 if TYPE_CHECKING:
     from fake_warehouse import FakeWarehouse

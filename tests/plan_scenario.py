@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fake_github import FakeGitHub
 from fake_warehouse import DEFAULT_USERNAME, FakeWarehouse
-from pypi_trusted_publisher.publishers import GitHubPublisher, GooglePublisher
+from pypi_trusted_publisher.core.publishers import GitHubPublisher, GooglePublisher
 
 OWNER = "octo-org"
 EXPECTED = {

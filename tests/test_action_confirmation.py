@@ -8,17 +8,12 @@ from collections.abc import Iterator
 import pytest
 
 from fake_github import FakeGitHub
-from pypi_trusted_publisher.action.confirmation import (
-    ConfirmationSettings,
-    IssueConfirmation,
-    find_links,
-    link_secrets,
-)
-from pypi_trusted_publisher.action.github import GitHubApi, graphql_url
-from pypi_trusted_publisher.confirm import ConfirmationRequest
-from pypi_trusted_publisher.errors import RegistrationFailed
-from pypi_trusted_publisher.indexes import resolve_index
-from pypi_trusted_publisher.secret import Secret
+from pypi_trusted_publisher.action.confirmation import ConfirmationSettings, IssueConfirmation, find_links, link_secrets
+from pypi_trusted_publisher.core.errors import RegistrationFailed
+from pypi_trusted_publisher.core.indexes import resolve_index
+from pypi_trusted_publisher.core.secret import Secret
+from pypi_trusted_publisher.transports.github import GitHubApi, graphql_url
+from pypi_trusted_publisher.transports.web.confirm import ConfirmationRequest
 
 REPO = "octo/demo"
 OPS = "octo/ops"
@@ -118,8 +113,8 @@ def test_link_from_a_writer_is_masked_deleted_then_returned(github: FakeGitHub) 
     assert "Unrecognized login to your PyPI account" in issue.body and "[PyPI]" not in issue.body
     assert not any(LINK in line or TOKEN_PART in line for line in log.lines + log.warnings)
     # the outcome closes the issue this run opened
-    from pypi_trusted_publisher.engine import plan
-    from pypi_trusted_publisher.inputs import Options, resolve
+    from pypi_trusted_publisher.engine.engine import plan
+    from pypi_trusted_publisher.inputs.options import Options, resolve
 
     options = Options(project="demo", owner="octo", repository="demo", workflow="release.yml")
     p.finish(plan(resolve(options).registration))
@@ -272,8 +267,8 @@ def test_named_issue_gets_a_comment_and_stays_open(github: FakeGitHub) -> None:
     assert link is not None and link.reveal() == LINK
     old = github.issue_comments(REPO, number)[0]
     assert old.body.endswith("x") and not old.deleted  # posted before the request: not read
-    from pypi_trusted_publisher.engine import plan
-    from pypi_trusted_publisher.inputs import Options, resolve
+    from pypi_trusted_publisher.engine.engine import plan
+    from pypi_trusted_publisher.inputs.options import Options, resolve
 
     p.finish(plan(resolve(Options(project="demo", owner="octo", repository="demo", workflow="r.yml")).registration))
     assert github.issues[(REPO, number)].state == "open"

@@ -17,10 +17,10 @@ import pytest
 from clocked_cli import clocked
 from clocks import FileClock
 from fake_github import GITHUB_TOKEN, REPO, FakeGitHub
-from pypi_trusted_publisher import engine
 from pypi_trusted_publisher.action.entrypoint import OUTPUTS, main
 from pypi_trusted_publisher.action.runner import Runner as Channels
 from pypi_trusted_publisher.action.settings import secret_values
+from pypi_trusted_publisher.engine import engine
 from test_action_entrypoint import Runner, assert_masked_first, fast_polling, make_runner
 
 PASSWORD = "fake-warehouse-password"

@@ -24,14 +24,15 @@ from typing import Any
 import pytest
 
 from fake_github import GITHUB_TOKEN, REPO, FakeGitHub
-from pypi_trusted_publisher import engine, render
 from pypi_trusted_publisher.action import entrypoint
 from pypi_trusted_publisher.action.confirmation import IssueConfirmation
 from pypi_trusted_publisher.action.entrypoint import OUTPUTS, main
 from pypi_trusted_publisher.action.settings import env_name
-from pypi_trusted_publisher.confirm import ConfirmationRequest, NoConfirmation
-from pypi_trusted_publisher.errors import RegistrationFailed
-from pypi_trusted_publisher.models import Credentials, Registration, Result, Status, Target
+from pypi_trusted_publisher.core.errors import RegistrationFailed
+from pypi_trusted_publisher.core.models import Credentials, Registration, Result, Status, Target
+from pypi_trusted_publisher.engine import engine
+from pypi_trusted_publisher.render import results as render
+from pypi_trusted_publisher.transports.web.confirm import ConfirmationRequest, NoConfirmation
 
 PASSWORD = "correct horse battery staple"
 TOTP_SECRET = "JBSW Y3DP EHPK 3PXP"

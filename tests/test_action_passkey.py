@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from pypi_trusted_publisher import engine
-from pypi_trusted_publisher.models import Status
-from pypi_trusted_publisher.passkey import Passkey
+from pypi_trusted_publisher.core.models import Status
+from pypi_trusted_publisher.credentials.passkey import Passkey
+from pypi_trusted_publisher.engine import engine
 from test_action_entrypoint import SECRETS, Runner, assert_masked_first, run, runner, stub_register, with_status
 
 __all__ = ["runner"]  # the fixture, shared with test_action_entrypoint

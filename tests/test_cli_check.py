@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from fake_warehouse import DEFAULT_USERNAME
-from pypi_trusted_publisher.publishers import GitHubPublisher
+from pypi_trusted_publisher.core.publishers import GitHubPublisher
 from test_cli_e2e import GH, run
 from test_preflight import CANONICAL_JOB
 

@@ -19,16 +19,16 @@ import pytest
 
 from clocks import FileClock
 from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
-from pypi_trusted_publisher.engine import register
-from pypi_trusted_publisher.indexes import resolve_index
-from pypi_trusted_publisher.models import Credentials, Registration
-from pypi_trusted_publisher.publishers import (
+from pypi_trusted_publisher.core.indexes import resolve_index
+from pypi_trusted_publisher.core.models import Credentials, Registration
+from pypi_trusted_publisher.core.publishers import (
     ActiveStatePublisher,
     GitHubPublisher,
     GitLabPublisher,
     GooglePublisher,
 )
-from pypi_trusted_publisher.secret import Secret
+from pypi_trusted_publisher.core.secret import Secret
+from pypi_trusted_publisher.engine.engine import register
 
 SCRIPT = Path(sys.executable).with_name("pypi-trusted-publisher")
 LAUNCHER = Path(__file__).with_name("clocked_cli.py")

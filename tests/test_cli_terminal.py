@@ -90,7 +90,7 @@ def test_prompts_and_pasted_confirmation_link(warehouse: FakeWarehouse, tmp_path
 
 
 def test_remove_asks_then_removes(warehouse: FakeWarehouse, tmp_path: Path) -> None:
-    from pypi_trusted_publisher.publishers import GitHubPublisher
+    from pypi_trusted_publisher.core.publishers import GitHubPublisher
 
     warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME])
     warehouse.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"))

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from pypi_trusted_publisher.core.errors import UsageError
+from pypi_trusted_publisher.core.indexes import resolve_index
 from pypi_trusted_publisher.credentials import pypirc
 from pypi_trusted_publisher.credentials.keyring_store import KeyringStore, KeyringUnavailable
 from pypi_trusted_publisher.credentials.sources import describe, gather
-from pypi_trusted_publisher.errors import UsageError
-from pypi_trusted_publisher.indexes import resolve_index
 
 TOKEN = "pypi-AgEIcHlwaS5vcmcCJGFiYw"  # a made-up token
 

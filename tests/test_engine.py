@@ -8,13 +8,13 @@ import pytest
 
 from clocks import Clock
 from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
-from pypi_trusted_publisher.confirm import ConfirmationRequest
-from pypi_trusted_publisher.engine import Engine, register
-from pypi_trusted_publisher.indexes import resolve_index
-from pypi_trusted_publisher.models import Credentials, Registration, Status, Target
-from pypi_trusted_publisher.publishers import GitHubPublisher, GooglePublisher
-from pypi_trusted_publisher.secret import Secret
-from pypi_trusted_publisher.waits import Wait
+from pypi_trusted_publisher.core.indexes import resolve_index
+from pypi_trusted_publisher.core.models import Credentials, Registration, Status, Target
+from pypi_trusted_publisher.core.publishers import GitHubPublisher, GooglePublisher
+from pypi_trusted_publisher.core.secret import Secret
+from pypi_trusted_publisher.core.waits import Wait
+from pypi_trusted_publisher.engine.engine import Engine, register
+from pypi_trusted_publisher.transports.web.confirm import ConfirmationRequest
 
 CREDENTIALS = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret(DEFAULT_TOTP_SECRET))
 
@@ -82,7 +82,7 @@ class PastingUser:
 
 @pytest.mark.parametrize("index", ["pypi", "testpypi"])
 def test_the_terminal_describes_the_e_mail_without_a_site_prefix(index, monkeypatch, capsys):
-    from pypi_trusted_publisher.confirm import TerminalConfirmation
+    from pypi_trusted_publisher.transports.web.confirm import TerminalConfirmation
 
     monkeypatch.setattr("getpass.getpass", lambda prompt: "")
     assert TerminalConfirmation().confirm_link(ConfirmationRequest(resolve_index(index), "dana")) is None
@@ -368,7 +368,7 @@ def test_further_pending_registration_reuses_the_read_back(warehouse, clock):
 
 
 def test_batch_that_cannot_fit_the_pending_limit_posts_nothing(warehouse, clock):
-    from pypi_trusted_publisher.engine import register_many
+    from pypi_trusted_publisher.engine.engine import register_many
 
     for n in range(2):
         warehouse.add_pending_publisher(

@@ -27,13 +27,13 @@ from fake_warehouse import (
     DEFAULT_USERNAME,
     FakeWarehouse,
 )
-from pypi_trusted_publisher.passkey import Passkey
-from pypi_trusted_publisher.publishers import (
+from pypi_trusted_publisher.core.publishers import (
     ActiveStatePublisher,
     GitHubPublisher,
     GitLabPublisher,
     GooglePublisher,
 )
+from pypi_trusted_publisher.credentials.passkey import Passkey
 from recordings import recorded_text
 
 PROJECT_PAGE = "/manage/project/danas-proj/settings/publishing/"

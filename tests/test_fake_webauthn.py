@@ -25,7 +25,7 @@ from fido2.webauthn import AttestationObject, AttestedCredentialData, Authentica
 
 import test_fake_warehouse as fake_tests
 from fake_warehouse import DEFAULT_USERNAME, FakeWarehouse, RecoveryCode
-from pypi_trusted_publisher.passkey import Passkey, b64url, unb64url
+from pypi_trusted_publisher.credentials.passkey import Passkey, b64url, unb64url
 from test_fake_warehouse import (
     Browser,
     Clock,

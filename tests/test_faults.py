@@ -8,11 +8,11 @@ import httpx
 import pytest
 
 from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
-from pypi_trusted_publisher.engine import register
-from pypi_trusted_publisher.indexes import resolve_index
-from pypi_trusted_publisher.models import Credentials, Registration, Status
-from pypi_trusted_publisher.publishers import GitHubPublisher
-from pypi_trusted_publisher.secret import Secret
+from pypi_trusted_publisher.core.indexes import resolve_index
+from pypi_trusted_publisher.core.models import Credentials, Registration, Status
+from pypi_trusted_publisher.core.publishers import GitHubPublisher
+from pypi_trusted_publisher.core.secret import Secret
+from pypi_trusted_publisher.engine.engine import register
 
 CREDENTIALS = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret(DEFAULT_TOTP_SECRET))
 PAGE = "/manage/project/my-pkg/settings/publishing/"

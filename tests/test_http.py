@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from clocks import Clock
-from pypi_trusted_publisher.errors import RegistrationFailed
-from pypi_trusted_publisher.indexes import resolve_index
-from pypi_trusted_publisher.web.http import USER_AGENT, Http
+from pypi_trusted_publisher.core.errors import RegistrationFailed
+from pypi_trusted_publisher.core.indexes import resolve_index
+from pypi_trusted_publisher.transports.web.http import USER_AGENT, Http
 
 INDEX = resolve_index("https://pypi.example.org")
 

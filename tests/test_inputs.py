@@ -6,12 +6,12 @@ import subprocess
 
 import pytest
 
-from pypi_trusted_publisher.context import RepoContext, parse_remote
-from pypi_trusted_publisher.errors import UsageError
-from pypi_trusted_publisher.indexes import resolve_index
-from pypi_trusted_publisher.inputs import Options, resolve
-from pypi_trusted_publisher.models import Target
-from pypi_trusted_publisher.publishers import GitHubPublisher, GitLabPublisher
+from pypi_trusted_publisher.core.errors import UsageError
+from pypi_trusted_publisher.core.indexes import resolve_index
+from pypi_trusted_publisher.core.models import Target
+from pypi_trusted_publisher.core.publishers import GitHubPublisher, GitLabPublisher
+from pypi_trusted_publisher.inputs.context import RepoContext, parse_remote
+from pypi_trusted_publisher.inputs.options import Options, resolve
 
 
 @pytest.mark.parametrize(

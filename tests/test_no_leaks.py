@@ -15,12 +15,12 @@ import pytest
 from clocks import FileClock
 from fake_warehouse import DEFAULT_USERNAME, FakeWarehouse
 from file_keyring import keyring_env
-from pypi_trusted_publisher.engine import register
-from pypi_trusted_publisher.errors import RegistrationFailed
-from pypi_trusted_publisher.indexes import resolve_index
-from pypi_trusted_publisher.models import Credentials, Registration, Status
-from pypi_trusted_publisher.publishers import GitHubPublisher
-from pypi_trusted_publisher.secret import Secret
+from pypi_trusted_publisher.core.errors import RegistrationFailed
+from pypi_trusted_publisher.core.indexes import resolve_index
+from pypi_trusted_publisher.core.models import Credentials, Registration, Status
+from pypi_trusted_publisher.core.publishers import GitHubPublisher
+from pypi_trusted_publisher.core.secret import Secret
+from pypi_trusted_publisher.engine.engine import register
 from test_cli_e2e import GH, run
 
 PASSWORD = "pw-LEAKCHECK-7d1f0c"
@@ -117,7 +117,7 @@ def test_log_records_and_reprs_do_not_leak(wh, caplog):
 
 def key_parts(text: str) -> list[str]:
     """Every 16-character piece of a passkey string's body and of the secrets inside it."""
-    from pypi_trusted_publisher.passkey import PREFIX, Passkey
+    from pypi_trusted_publisher.credentials.passkey import PREFIX, Passkey
 
     pieces = [text[len(PREFIX) :], *Passkey.decode(text).secrets()]
     return [piece[i : i + 16] for piece in pieces for i in range(0, max(len(piece) - 15, 1), 8)]
@@ -169,9 +169,9 @@ def test_reprs_of_objects_and_a_mid_login_exception_do_not_leak(wh, fault):
     """repr() and str() of what holds a secret (engine, session, TOTP source, HTTP client, passkey, credentials,
     the credentials gathered from the environment), and of an exception raised mid-login with its frames' locals."""
     from passkeys import seed_key
+    from pypi_trusted_publisher.core.models import Place, Target
     from pypi_trusted_publisher.credentials.sources import Found
-    from pypi_trusted_publisher.engine import Engine
-    from pypi_trusted_publisher.models import Place, Target
+    from pypi_trusted_publisher.engine.engine import Engine
 
     key = seed_key(wh, DEFAULT_USERNAME)
     if fault == "wrong-code":

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from pypi_trusted_publisher.publishers import GitHubPublisher, GitLabPublisher, GooglePublisher
-from pypi_trusted_publisher.web.pages import Page, UnexpectedPage
+from pypi_trusted_publisher.core.publishers import GitHubPublisher, GitLabPublisher, GooglePublisher
+from pypi_trusted_publisher.transports.web.pages import Page, UnexpectedPage
 from recordings import recorded_text
 
 

@@ -10,8 +10,8 @@ import pytest
 import webauthn
 from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
 
-from pypi_trusted_publisher.errors import UsageError
-from pypi_trusted_publisher.passkey import PREFIX, Passkey, PasskeyRefused, b64url, validate_label
+from pypi_trusted_publisher.core.errors import UsageError
+from pypi_trusted_publisher.credentials.passkey import PREFIX, Passkey, PasskeyRefused, b64url, validate_label
 
 INDEX = "http://127.0.0.1:8000"
 RP_ID = "127.0.0.1"

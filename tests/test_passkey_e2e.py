@@ -18,7 +18,7 @@ import pytest
 
 from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
 from passkeys import seed_key
-from pypi_trusted_publisher.passkey import PREFIX, Passkey
+from pypi_trusted_publisher.credentials.passkey import PREFIX, Passkey
 from test_cli_e2e import GH, SCRIPT
 
 CODES = [f"{n:016x}" for n in range(0xC0, 0xC8)]
@@ -254,11 +254,11 @@ def test_standard_output_only_when_it_is_not_a_terminal(wh):
 
 def test_run_batch_removes_the_key_it_logged_in_with(wh):
     """The action's remove-passkey: enrolled key → login from an unseen IP → registered → the key is gone."""
-    from pypi_trusted_publisher.engine import run_batch
-    from pypi_trusted_publisher.indexes import resolve_index
-    from pypi_trusted_publisher.models import Credentials, Registration, Target
-    from pypi_trusted_publisher.publishers import GitHubPublisher
-    from pypi_trusted_publisher.secret import Secret
+    from pypi_trusted_publisher.core.indexes import resolve_index
+    from pypi_trusted_publisher.core.models import Credentials, Registration, Target
+    from pypi_trusted_publisher.core.publishers import GitHubPublisher
+    from pypi_trusted_publisher.core.secret import Secret
+    from pypi_trusted_publisher.engine.engine import run_batch
 
     key = seed_key(wh, DEFAULT_USERNAME)
     user(wh).confirmed_ips.clear()

@@ -10,14 +10,14 @@ import httpx
 import pytest
 import webauthn
 
-from pypi_trusted_publisher.confirm import NoConfirmation
-from pypi_trusted_publisher.errors import RegistrationFailed
-from pypi_trusted_publisher.indexes import resolve_index
-from pypi_trusted_publisher.models import Credentials
-from pypi_trusted_publisher.passkey import Passkey, b64url
-from pypi_trusted_publisher.secret import Secret
-from pypi_trusted_publisher.web.http import Http
-from pypi_trusted_publisher.web.session import TotpSource, WebSession
+from pypi_trusted_publisher.core.errors import RegistrationFailed
+from pypi_trusted_publisher.core.indexes import resolve_index
+from pypi_trusted_publisher.core.models import Credentials
+from pypi_trusted_publisher.core.secret import Secret
+from pypi_trusted_publisher.credentials.passkey import Passkey, b64url
+from pypi_trusted_publisher.transports.web.confirm import NoConfirmation
+from pypi_trusted_publisher.transports.web.http import Http
+from pypi_trusted_publisher.transports.web.session import TotpSource, WebSession
 
 INDEX = resolve_index("https://pypi.example.org")
 SITE = "https://pypi.example.org"

@@ -12,16 +12,17 @@ import pytest
 from fake_github import FakeGitHub
 from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME
 from plan_scenario import monorepo, release
-from pypi_trusted_publisher.batch import check_plan, load_config
-from pypi_trusted_publisher.cli import main
-from pypi_trusted_publisher.context import RepoContext
-from pypi_trusted_publisher.engine import Engine, engine
-from pypi_trusted_publisher.errors import RegistrationFailed, UsageError
-from pypi_trusted_publisher.indexes import resolve_index
-from pypi_trusted_publisher.inputs import Options, resolve
-from pypi_trusted_publisher.models import Credentials, Registration, Target
+from pypi_trusted_publisher.commands import main
+from pypi_trusted_publisher.core.errors import RegistrationFailed, UsageError
+from pypi_trusted_publisher.core.indexes import resolve_index
+from pypi_trusted_publisher.core.models import Credentials, Registration, Target
+from pypi_trusted_publisher.core.publishers import GitHubPublisher, GitLabPublisher
+from pypi_trusted_publisher.core.secret import Secret
+from pypi_trusted_publisher.engine.engine import Engine, engine
+from pypi_trusted_publisher.inputs.config_file import check_plan, load_config
+from pypi_trusted_publisher.inputs.context import RepoContext
+from pypi_trusted_publisher.inputs.options import Options, resolve
 from pypi_trusted_publisher.plan.batch_file import comment, render_batch
-from pypi_trusted_publisher.plan.github_api import GitHubApi, RateLimit, RateLimited, Unreadable, api_url
 from pypi_trusted_publisher.plan.jobs import Undecided, UploadJob, choose, upload_jobs
 from pypi_trusted_publisher.plan.metadata import NoRepository, SourceRepository, read_metadata, source_repository
 from pypi_trusted_publisher.plan.planner import Plan
@@ -29,11 +30,10 @@ from pypi_trusted_publisher.plan.sources import SourceReader
 from pypi_trusted_publisher.plan.state import Progress, state_path
 from pypi_trusted_publisher.plan.verdicts import ProjectPlan, Verdict
 from pypi_trusted_publisher.preflight import check_publisher
-from pypi_trusted_publisher.publishers import GitHubPublisher, GitLabPublisher
-from pypi_trusted_publisher.secret import Secret
-from pypi_trusted_publisher.web.http import Http
-from pypi_trusted_publisher.web.pages import Page, UnexpectedPage
-from pypi_trusted_publisher.web.projects import parse_projects, read_projects
+from pypi_trusted_publisher.transports.github_reader import GitHubApi, RateLimit, RateLimited, Unreadable, api_url
+from pypi_trusted_publisher.transports.web.http import Http
+from pypi_trusted_publisher.transports.web.pages import Page, UnexpectedPage
+from pypi_trusted_publisher.transports.web.projects import parse_projects, read_projects
 from recordings import recorded_text
 from test_engine import Clock
 

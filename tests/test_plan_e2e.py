@@ -15,10 +15,10 @@ import plan_scenario
 from fake_github import FakeGitHub
 from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
 from plan_scenario import EXPECTED, OWNER, READY, clone, repository_files
-from pypi_trusted_publisher.batch import load_config
-from pypi_trusted_publisher.inputs import Options, resolve
-from pypi_trusted_publisher.models import Target
-from pypi_trusted_publisher.publishers import GitHubPublisher
+from pypi_trusted_publisher.core.models import Target
+from pypi_trusted_publisher.core.publishers import GitHubPublisher
+from pypi_trusted_publisher.inputs.config_file import load_config
+from pypi_trusted_publisher.inputs.options import Options, resolve
 
 TOKEN = "ghp_planReadOnlyToken0123456789"
 

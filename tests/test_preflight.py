@@ -16,8 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pypi_trusted_publisher.action.runner import annotation, escape_property
-from pypi_trusted_publisher.context import RepoContext
-from pypi_trusted_publisher.indexes import resolve_index
+from pypi_trusted_publisher.core.indexes import resolve_index
+from pypi_trusted_publisher.core.publishers import (
+    ActiveStatePublisher,
+    GitHubPublisher,
+    GitLabPublisher,
+    GooglePublisher,
+)
+from pypi_trusted_publisher.inputs.context import RepoContext
 from pypi_trusted_publisher.preflight import (
     Finding,
     Report,
@@ -29,12 +35,6 @@ from pypi_trusted_publisher.preflight import (
     render_text,
 )
 from pypi_trusted_publisher.preflight.workflows import YamlMap, YamlProblem, loads
-from pypi_trusted_publisher.publishers import (
-    ActiveStatePublisher,
-    GitHubPublisher,
-    GitLabPublisher,
-    GooglePublisher,
-)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "preflight"
 REPO_ENV = {"GITHUB_REPOSITORY": "octo/demo", "GITHUB_REPOSITORY_OWNER": "octo"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pypi_trusted_publisher.web import refusals
-from pypi_trusted_publisher.web.pages import Flash, Page
-from pypi_trusted_publisher.web.refusals import FORM, Rule, classify
+from pypi_trusted_publisher.transports.web import refusals
+from pypi_trusted_publisher.transports.web.pages import Flash, Page
+from pypi_trusted_publisher.transports.web.refusals import FORM, Rule, classify
 from test_docs import ANCHOR
 from test_pages import recorded
 

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from pypi_trusted_publisher import render
 from pypi_trusted_publisher.action import summary
-from pypi_trusted_publisher.indexes import resolve_index
-from pypi_trusted_publisher.models import Registration, Result, Status, Target
-from pypi_trusted_publisher.publishers import GitHubPublisher
+from pypi_trusted_publisher.core.indexes import resolve_index
+from pypi_trusted_publisher.core.models import Registration, Result, Status, Target
+from pypi_trusted_publisher.core.publishers import GitHubPublisher
+from pypi_trusted_publisher.render import results as render
 
 REGISTRATION = Registration(
     resolve_index("pypi"), "My_Pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"), Target.AUTO
@@ -47,8 +47,8 @@ def test_a_removal_shows_where_it_was_managed_not_how_to_add() -> None:
 
 
 def test_listings_count_in_the_singular() -> None:
-    from pypi_trusted_publisher.models import Place
-    from pypi_trusted_publisher.web.pages import Row
+    from pypi_trusted_publisher.core.models import Place
+    from pypi_trusted_publisher.transports.web.pages import Row
 
     place = Place(resolve_index("pypi"), "my-pkg", Target.PROJECT)
     row = Row("1", REGISTRATION.publisher, "my-pkg")

@@ -6,14 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pypi_trusted_publisher.errors import UsageError
-from pypi_trusted_publisher.publishers import (
+from pypi_trusted_publisher.core.errors import UsageError
+from pypi_trusted_publisher.core.publishers import (
     ActiveStatePublisher,
     GitHubPublisher,
     GitLabPublisher,
     GooglePublisher,
 )
-from pypi_trusted_publisher.validation import (
+from pypi_trusted_publisher.core.validation import (
     GITHUB_OWNER_RE,
     PROJECT_NAME_RE,
     validate_project_name,

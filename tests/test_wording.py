@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pypi_trusted_publisher.wording import capitalized, plural, sentence, sentences
+from pypi_trusted_publisher.core.wording import capitalized, plural, sentence, sentences
 
 
 def test_sentences_never_double_a_full_stop() -> None:

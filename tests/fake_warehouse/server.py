@@ -44,7 +44,7 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import pyotp
 
-from pypi_trusted_publisher.publishers import (
+from pypi_trusted_publisher.core.publishers import (
     ActiveStatePublisher,
     GitHubPublisher,
     GitLabPublisher,

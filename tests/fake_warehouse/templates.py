@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pypi_trusted_publisher.publishers import (
+from pypi_trusted_publisher.core.publishers import (
     ActiveStatePublisher,
     GitHubPublisher,
     GitLabPublisher,

@@ -23,12 +23,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ..confirm import CONFIRM_PATH, ConfirmationRequest, check_confirm_link
-from ..errors import RegistrationFailed
-from ..models import Result
-from ..secret import Secret
-from ..wording import plural
-from .github import GitHubApi, GitHubError
+from ..core.errors import RegistrationFailed
+from ..core.models import Result
+from ..core.secret import Secret
+from ..core.wording import plural
+from ..transports.github import GitHubApi, GitHubError
+from ..transports.web.confirm import CONFIRM_PATH, ConfirmationRequest, check_confirm_link
 
 URL_RE = re.compile(r"https?://[^\s<>\"'`()\[\]{}|\\^]+")
 TRAILING = ".,;:!?*_~"
@@ -113,7 +113,7 @@ def forbidden_text(repo: str, status: int) -> str:
 
 
 class IssueConfirmation:
-    """A :class:`~pypi_trusted_publisher.confirm.ConfirmationProvider` backed by issue comments."""
+    """A :class:`~pypi_trusted_publisher.transports.web.confirm.ConfirmationProvider` backed by issue comments."""
 
     advice = ISSUE_ADVICE
 

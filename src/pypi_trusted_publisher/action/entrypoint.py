@@ -15,19 +15,21 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from .. import engine, preflight, render
-from ..batch import check_plan
-from ..confirm import NoConfirmation
-from ..context import RepoContext
-from ..errors import UsageError
-from ..inputs import Resolved, resolve
-from ..models import Registration, Result, Status, Target
-from ..publishers import to_dict
-from ..waits import one_line
-from ..wording import sentences
+from .. import preflight
+from ..core.errors import UsageError
+from ..core.models import Registration, Result, Status, Target
+from ..core.publishers import to_dict
+from ..core.waits import one_line
+from ..core.wording import sentences
+from ..engine import engine
+from ..inputs.config_file import check_plan
+from ..inputs.context import RepoContext
+from ..inputs.options import Resolved, resolve
+from ..render import results as render
+from ..transports.github import GitHubApi
+from ..transports.web.confirm import NoConfirmation
 from . import summary
 from .confirmation import CI_ADVICE, IssueConfirmation
-from .github import GitHubApi
 from .runner import Runner
 from .settings import CREDENTIAL_NAMES, ActionSettings, parse, secret_values
 

@@ -15,9 +15,9 @@ import os
 import re
 from collections.abc import Mapping
 
-from ..errors import UsageError
-from ..indexes import resolve_index
-from ..links import ACCOUNT_PAGE
+from ..core.errors import UsageError
+from ..core.indexes import resolve_index
+from ..transports.links import ACCOUNT_PAGE
 from .runner import Runner
 
 REASON = "install-failed"

@@ -12,12 +12,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from ..errors import UsageError
-from ..inputs import Options
-from ..models import Credentials, Target
-from ..passkey import Passkey
-from ..secret import Secret
-from ..validation import TIMEOUT_LIMITS, number_in_range
+from ..core.errors import UsageError
+from ..core.models import Credentials, Target
+from ..core.secret import Secret
+from ..core.validation import TIMEOUT_LIMITS, number_in_range
+from ..credentials.passkey import Passkey
+from ..inputs.options import Options
 from .confirmation import ConfirmationSettings
 
 PUBLISHER_INPUTS = (

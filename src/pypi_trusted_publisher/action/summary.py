@@ -1,6 +1,6 @@
 """The Markdown job summary: what happened, where to manage it, and what to do next.
 
-Built only from the :class:`~pypi_trusted_publisher.models.Result` and the
+Built only from the :class:`~pypi_trusted_publisher.core.models.Result` and the
 check's own Markdown, never from inputs, so no secret (not even the PyPI
 username) can reach it.
 """
@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..errors import UsageError
-from ..models import Result, Status
-from ..publishers import GitHubPublisher
+from ..core.errors import UsageError
+from ..core.models import Result, Status
+from ..core.publishers import GitHubPublisher
 
 if TYPE_CHECKING:
-    from ..engine import Login
+    from ..engine.engine import Login
 
 HEADLINE = {
     Status.REGISTERED: "✅ registered",

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..indexes import Index
+from ..core.indexes import Index
 
 SERVICE = "pypi-trusted-publisher"
 KINDS = ("password", "passkey", "totp-secret")  # in the order they are shown

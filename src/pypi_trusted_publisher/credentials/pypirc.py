@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..errors import UsageError
-from ..indexes import KNOWN, Index
-from ..secret import Secret
+from ..core.errors import UsageError
+from ..core.indexes import KNOWN, Index
+from ..core.secret import Secret
 
 TOKEN_PREFIX = "pypi-"  # noqa: S105 (a prefix, not a secret)
 TOKEN_USERNAME = "__token__"  # noqa: S105 (twine's marker username)

@@ -21,9 +21,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..indexes import Index
-from ..models import Credentials
-from ..secret import Secret
+from ..core.indexes import Index
+from ..core.models import Credentials
+from ..core.secret import Secret
 from .keyring_store import KeyringStore, KeyringUnavailable
 
 KEYRING = "keyring"
@@ -128,7 +128,7 @@ def _credentials(found: Found, index: Index) -> Credentials:
     values = found.values
     passkey = None
     if values.get("passkey"):
-        from ..passkey import Passkey
+        from .passkey import Passkey
 
         source = found.sources["passkey"]
         shown = "the security key in the keyring" if source == KEYRING else source

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from ..publishers import GitHubPublisher, GitLabPublisher, Publisher
+from ..core.publishers import GitHubPublisher, GitLabPublisher, Publisher
 from .planner import Plan
 from .verdicts import ProjectPlan, Verdict, counts
 

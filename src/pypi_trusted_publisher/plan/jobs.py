@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..core.validation import normalize
 from ..preflight.uploads import github_uploads
 from ..preflight.workflows import YamlMap, YamlProblem, load
-from ..validation import normalize
 from .sources import WORKFLOWS
 
 PROJECT_URL_RE = re.compile(r"^/(?:p|project)/([^/]+)/?$")

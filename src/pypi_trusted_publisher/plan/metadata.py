@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ..errors import RegistrationFailed
-from ..validation import GITHUB_OWNER_RE, GITHUB_REPOSITORY_RE, GITLAB_NAMESPACE_RE, GITLAB_PROJECT_RE, normalize
-from ..web.http import Http
+from ..core.errors import RegistrationFailed
+from ..core.validation import GITHUB_OWNER_RE, GITHUB_REPOSITORY_RE, GITLAB_NAMESPACE_RE, GITLAB_PROJECT_RE, normalize
+from ..transports.web.http import Http
 
 HOSTS = {"github.com": "github.com", "www.github.com": "github.com", "gitlab.com": "gitlab.com",
          "www.gitlab.com": "gitlab.com"}

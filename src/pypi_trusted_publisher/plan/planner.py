@@ -12,18 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..engine import Engine
-from ..errors import RegistrationFailed, UsageError
-from ..indexes import Index
-from ..inputs import Options, resolve
-from ..models import Place, Target
+from ..core.errors import RegistrationFailed, UsageError
+from ..core.indexes import Index
+from ..core.models import Place, Target
+from ..core.publishers import Publisher, same_publisher
+from ..core.validation import normalize
+from ..engine.engine import Engine
+from ..inputs.options import Options, resolve
 from ..preflight import Finding, check_publisher
 from ..preflight.uploads import index_label
-from ..publishers import Publisher, same_publisher
-from ..validation import normalize
-from ..web.http import Http
-from ..web.projects import ListedProject, projects_path, read_projects
-from .github_api import RateLimit, Unreadable
+from ..transports.github_reader import RateLimit, Unreadable
+from ..transports.web.http import Http
+from ..transports.web.projects import ListedProject, projects_path, read_projects
 from .jobs import Undecided, choose, upload_jobs
 from .metadata import NoRepository, read_metadata, source_repository
 from .sources import Source, SourceReader

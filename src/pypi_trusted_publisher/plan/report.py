@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from ..transports.github_reader import clock_time
 from .batch_file import comment
-from .github_api import clock_time
 from .planner import Plan
 from .verdicts import ProjectPlan, counts
 

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from ..batch import DAILY_REGISTRATIONS, check_plan
-from ..errors import RegistrationFailed, UsageError
-from ..models import Registration, Result
-from .github_api import clock_time
+from ..core.errors import RegistrationFailed, UsageError
+from ..core.models import Registration, Result
+from ..inputs.config_file import DAILY_REGISTRATIONS, check_plan
+from ..transports.github_reader import clock_time
 from .state import DONE, FAILED, LEFT, Progress, iso
 
 # Reasons that every further attempt in this run would meet too: stop instead of trying them all.
@@ -49,7 +49,7 @@ STOPS_THE_RUN = frozenset(
 
 
 def run_resumable(args: argparse.Namespace, out: TextIO, *, clock: Callable[[], float] = time.time) -> int:
-    from ..cli import _remote_failure, _resolve_all, _usage_failure
+    from ..commands import _remote_failure, _resolve_all, _usage_failure
 
     try:
         if not args.config:
@@ -89,8 +89,8 @@ def _register(
     args: argparse.Namespace, progress: Progress, todo: list[Registration], clock: Callable[[], float]
 ) -> list[Result]:
     """Register in order until the limit (or a login problem) stops the run; save after each one."""
-    from ..cli import _engine_kwargs, credentials_for
-    from ..engine import engine
+    from ..commands import _engine_kwargs, credentials_for
+    from ..engine.engine import engine
 
     if not todo:
         return []
@@ -123,7 +123,7 @@ def _register(
 def _finish(
     args: argparse.Namespace, out: TextIO, progress: Progress, results: list[Result], clock: Callable[[], float]
 ) -> int:
-    from ..render import json_line, summary_table, text
+    from ..render.results import json_line, summary_table, text
 
     counts = progress.counts()
     left = counts[LEFT] + counts[FAILED]

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..context import RepoContext
-from .github_api import GitHubApi, Unreadable
+from ..inputs.context import RepoContext
+from ..transports.github_reader import GitHubApi, Unreadable
 from .metadata import SourceRepository
 
 WORKFLOWS = ".github/workflows"

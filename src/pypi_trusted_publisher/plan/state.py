@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import UsageError
-from ..models import Registration, Result
-from ..publishers import to_dict
+from ..core.errors import UsageError
+from ..core.models import Registration, Result
+from ..core.publishers import to_dict
 
 VERSION = 1
 DONE, FAILED, LEFT = "done", "failed", "left"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ..publishers import Publisher, to_dict
+from ..core.publishers import Publisher, to_dict
 
 
 class Verdict(StrEnum):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..context import RepoContext
-from ..indexes import Index
+from ..core.indexes import Index
+from ..inputs.context import RepoContext
 from .findings import Finding, Severity, Where
 from .workflows import YamlMap, YamlProblem, load
 

@@ -12,8 +12,8 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..context import PUBLISH_ACTION
-from ..publishers import GitHubPublisher
+from ..core.publishers import GitHubPublisher
+from ..inputs.context import PUBLISH_ACTION
 from .checker import Checker, read_text
 from .findings import Where
 from .job_rules import environment, relevant, secrets

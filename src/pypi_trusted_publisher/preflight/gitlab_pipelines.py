@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..publishers import GitLabPublisher
+from ..core.publishers import GitLabPublisher
 from .checker import Checker
 from .findings import Where
 from .job_rules import environment, relevant

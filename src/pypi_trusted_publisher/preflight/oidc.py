@@ -14,9 +14,9 @@ import json
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from ..context import RepoContext
-from ..indexes import Index
-from ..publishers import GitHubPublisher, Publisher
+from ..core.indexes import Index
+from ..core.publishers import GitHubPublisher, Publisher
+from ..inputs.context import RepoContext
 from .findings import Finding, Report
 from .github_jobs import WORKFLOWS_DIR
 from .rules import describe

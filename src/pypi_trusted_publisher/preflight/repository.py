@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from ..publishers import GitHubPublisher, GitLabPublisher
+from ..core.publishers import GitHubPublisher, GitLabPublisher
 from .checker import Checker
 from .findings import Severity
 

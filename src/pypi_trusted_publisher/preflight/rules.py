@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from ..context import RepoContext
-from ..indexes import Index, resolve_index
-from ..publishers import GitHubPublisher, GitLabPublisher, Publisher
-from ..validation import normalize
+from ..core.indexes import Index, resolve_index
+from ..core.publishers import GitHubPublisher, GitLabPublisher, Publisher
+from ..core.validation import normalize
+from ..inputs.context import RepoContext
 from . import github_jobs, gitlab_pipelines, project_names, repository
 from .checker import Checker
 from .findings import Report

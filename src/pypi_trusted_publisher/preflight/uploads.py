@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..context import PUBLISH_ACTION
-from ..indexes import Index
+from ..core.indexes import Index
+from ..inputs.context import PUBLISH_ACTION
 from .findings import Where
 from .workflows import YamlList, YamlMap, text_line
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
 
+from ...core.errors import RegistrationFailed, UsageError
+from ...core.models import Place, Registration, Target
+from ...core.publishers import Publisher, same_publisher
+from ...core.validation import validate_project_name, validate_publisher
+from ...core.wording import plural, sentences
 from .. import links
-from ..errors import RegistrationFailed, UsageError
-from ..models import Place, Registration, Target
-from ..publishers import Publisher, same_publisher
-from ..validation import validate_project_name, validate_publisher
-from ..wording import plural, sentences
 from . import refusals
 from .http import retry_after_seconds
 from .pages import Page, Row

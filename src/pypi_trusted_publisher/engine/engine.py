@@ -16,20 +16,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from . import links
-from .confirm import TERMINAL_ADVICE, ConfirmationProvider, NoConfirmation
-from .errors import RegistrationFailed
-from .indexes import Index
-from .models import Credentials, Place, Registration, Result, Status, Target
-from .waits import Waiter, quietly
-from .wording import sentences
+from ..core.errors import RegistrationFailed
+from ..core.indexes import Index
+from ..core.models import Credentials, Place, Registration, Result, Status, Target
+from ..core.waits import Waiter, quietly
+from ..core.wording import sentences
+from ..transports import links
+from ..transports.web.confirm import TERMINAL_ADVICE, ConfirmationProvider, NoConfirmation
 
 if TYPE_CHECKING:
     import httpx
 
-    from .web.account import SecurityDevices
-    from .web.pages import Row
-    from .web.registrar import Outcome
+    from ..transports.web.account import SecurityDevices
+    from ..transports.web.pages import Row
+    from ..transports.web.registrar import Outcome
 
 METHODS = ("auto", "api", "web", "link")
 UNDONE = (Status.FAILED, Status.NEEDS_CONFIRMATION, Status.DRY_RUN)
@@ -123,9 +123,9 @@ class Engine:
     ) -> None:
         """``clock`` and ``sleep`` are one pair (tests move a fake clock by sleeping);
         ``waiter`` shows the pauses worth telling the user about."""
-        from .web.http import Http
-        from .web.registrar import WebRegistrar
-        from .web.session import TotpSource, WebSession
+        from ..transports.web.http import Http
+        from ..transports.web.registrar import WebRegistrar
+        from ..transports.web.session import TotpSource, WebSession
 
         self.index = index
         self.credentials = credentials
@@ -150,7 +150,7 @@ class Engine:
 
     def login(self, next_path: str = "/manage/account/") -> None:
         """Log in now, once: missing credentials and a new-IP stop become RegistrationFailed like any failure."""
-        from .web.session import NeedsConfirmation
+        from ..transports.web.session import NeedsConfirmation
 
         self._require_login()
         if self.session.logged_in:
@@ -162,7 +162,7 @@ class Engine:
 
     def devices(self) -> SecurityDevices:
         """The account's security devices, in this engine's session (logged in first)."""
-        from .web.account import ACCOUNT, SecurityDevices
+        from ..transports.web.account import ACCOUNT, SecurityDevices
 
         self.login(ACCOUNT)
         return SecurityDevices(self.session)
@@ -198,8 +198,8 @@ class Engine:
 
     def check_pending_room(self, registrations: list[Registration]) -> None:
         """Before a batch posts anything: do its new pending publishers fit the limit of 3?"""
-        from .web.registrar import pending_room
-        from .web.session import NeedsConfirmation
+        from ..transports.web.registrar import pending_room
+        from ..transports.web.session import NeedsConfirmation
 
         planned = [r for r in registrations if r.target is Target.PENDING and not r.organization]
         if len(planned) < 2 or "web" not in choose_method(self.method, self.credentials, planned[0]):
@@ -232,7 +232,7 @@ class Engine:
 
     def listing(self, place: Place) -> tuple[bool, list[Row]]:
         """Publishers of a project, or the pending ones; raises RegistrationFailed."""
-        from .web.session import NeedsConfirmation
+        from ..transports.web.session import NeedsConfirmation
 
         self._require_login()
         try:
@@ -247,7 +247,7 @@ class Engine:
 
     def _guard(self, registration: Registration, method: str, run: Callable[[], Result | None]) -> Result | None:
         """Run one transport; turn confirmation needs and failures into results."""
-        from .web.session import NeedsConfirmation
+        from ..transports.web.session import NeedsConfirmation
 
         self.web.pending_page_used = None
         try:
@@ -293,7 +293,7 @@ class Engine:
 
         With the auto target, the public simple index is asked (no login) unless the index did not answer.
         """
-        from .web.simple import project_listed
+        from ..transports.web.simple import project_listed
 
         if registration.target is not Target.AUTO:
             return registration.target is Target.PENDING, ""
@@ -308,7 +308,7 @@ class Engine:
         return None, ""
 
     def _via_api(self, registration: Registration) -> Result | None:
-        from .api import ApiNotServed, TokenApi
+        from ..transports.token_api import ApiNotServed, TokenApi
 
         if self._api_served is False:
             return None

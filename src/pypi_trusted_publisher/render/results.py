@@ -6,13 +6,13 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .inputs import Default, Resolved
-from .models import Place, Result, Status
-from .publishers import to_dict
-from .wording import plural
+from ..core.models import Place, Result, Status
+from ..core.publishers import to_dict
+from ..core.wording import plural
+from ..inputs.options import Default, Resolved
 
 if TYPE_CHECKING:
-    from .web.pages import Row
+    from ..transports.web.pages import Row
 
 SYMBOL = {
     Status.REGISTERED: "✓ registered",

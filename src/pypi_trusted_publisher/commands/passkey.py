@@ -14,12 +14,12 @@ import time
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, TextIO
 
-from .errors import RegistrationFailed, UsageError
+from ..core.errors import RegistrationFailed, UsageError
 
 if TYPE_CHECKING:
-    from .engine import Engine
-    from .indexes import Index
-    from .models import Credentials
+    from ..core.indexes import Index
+    from ..core.models import Credentials
+    from ..engine.engine import Engine
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -51,7 +51,7 @@ def add_parser(commands: argparse._SubParsersAction, access: object) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    from .cli import _remote_failure, _usage_failure
+    from . import _remote_failure, _usage_failure
 
     commands = {"add": _add, "list": _list, "remove": _remove}
     try:
@@ -65,9 +65,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 def _open_engine(args: argparse.Namespace, index_name: str
                  ) -> tuple[Index, Credentials, AbstractContextManager[Engine]]:  # fmt: skip
     """The index and an engine for it, with the usual credentials (a given PYPI_PASSKEY must belong there)."""
-    from .cli import _engine_kwargs, credentials_for
-    from .engine import engine
-    from .indexes import resolve_index
+    from ..core.indexes import resolve_index
+    from ..engine.engine import engine
+    from . import _engine_kwargs, credentials_for
 
     index = resolve_index(index_name)
     credentials = credentials_for(args, index)
@@ -83,9 +83,9 @@ def _say(args: argparse.Namespace, out: TextIO, payload: dict[str, object], text
 
 
 def _add(args: argparse.Namespace, out: TextIO) -> int:
-    from . import passkey_store
-    from .indexes import resolve_index
-    from .passkey import Passkey, validate_label
+    from ..core.indexes import resolve_index
+    from ..credentials import passkey_store
+    from ..credentials.passkey import Passkey, validate_label
 
     label = validate_label(args.label or time.strftime("pypi-trusted-publisher-%Y%m%d-%H%M%S"))
     store = passkey_store.choose(
@@ -170,7 +170,7 @@ def _take_back(eng: Engine, index: Index, label: str, *, only_if_listed: bool = 
             f"private half: remove it by hand on the account page ({why.rstrip('.')})."
         )
         if say:
-            from .wording import capitalized
+            from ..core.wording import capitalized
 
             print(f"error: {capitalized(problem)}", file=sys.stderr)
         return problem
@@ -188,8 +188,8 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _remove(args: argparse.Namespace, out: TextIO) -> int:
-    from .cli import _interactive
-    from .passkey import validate_label
+    from ..credentials.passkey import validate_label
+    from . import _interactive
 
     label = validate_label(args.label)
     if not args.yes:

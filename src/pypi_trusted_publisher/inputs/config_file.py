@@ -11,9 +11,9 @@ from collections import Counter
 from dataclasses import fields, replace
 from pathlib import Path
 
-from .errors import UsageError
-from .inputs import Options
-from .models import Registration, Target
+from ..core.errors import UsageError
+from ..core.models import Registration, Target
+from .options import Options
 
 DAILY_REGISTRATIONS = 100
 PENDING_LIMIT = 3

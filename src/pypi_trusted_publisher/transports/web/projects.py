@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 from selectolax.lexbor import LexborNode as Node
 
-from ..errors import RegistrationFailed
-from ..validation import normalize
+from ...core.errors import RegistrationFailed
+from ...core.validation import normalize
 from .pages import Page, UnexpectedPage
 from .session import WebSession
 

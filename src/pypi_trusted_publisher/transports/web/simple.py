@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from ..errors import RegistrationFailed
-from ..models import Registration
+from ...core.errors import RegistrationFailed
+from ...core.models import Registration
 from .http import Http
 
 PEP_691 = "application/vnd.pypi.simple.v1+json"

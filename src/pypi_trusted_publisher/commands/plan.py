@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ..errors import RegistrationFailed, UsageError
+from ..core.errors import RegistrationFailed, UsageError
 
 if TYPE_CHECKING:
-    from .sources import Checkouts
+    from ..plan.sources import Checkouts
 
 EXIT_OK = 0
 
@@ -44,7 +44,7 @@ def add_parser(commands: argparse._SubParsersAction, access: object) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    from ..cli import _remote_failure, _usage_failure
+    from . import _remote_failure, _usage_failure
 
     try:
         return _plan(args, out)
@@ -66,16 +66,16 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     import sys
     import tempfile
 
-    from ..cli import _engine_kwargs, credentials_for
-    from ..engine import engine
-    from ..indexes import resolve_index
-    from ..web.http import Http
-    from .batch_file import render_batch
-    from .github_api import GitHubApi, api_token, api_url
-    from .planner import Planner
-    from .report import render_json, render_text
-    from .sources import SourceReader
-    from .state import state_path
+    from ..core.indexes import resolve_index
+    from ..engine.engine import engine
+    from ..plan.batch_file import render_batch
+    from ..plan.planner import Planner
+    from ..plan.report import render_json, render_text
+    from ..plan.sources import SourceReader
+    from ..plan.state import state_path
+    from ..transports.github_reader import GitHubApi, api_token, api_url
+    from ..transports.web.http import Http
+    from . import _engine_kwargs, credentials_for
 
     if args.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds", field="timeout")
@@ -108,7 +108,7 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _checkouts(value: str | None) -> Checkouts | None:
-    from .sources import Checkouts
+    from ..plan.sources import Checkouts
 
     if value is None:
         return None

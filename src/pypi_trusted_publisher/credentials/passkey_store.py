@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from .errors import RegistrationFailed, UsageError
+from ..core.errors import RegistrationFailed, UsageError
+from ..core.secret import Secret
+from ..core.wording import capitalized
 from .passkey import ENV as DEFAULT_SECRET_NAME
-from .secret import Secret
-from .wording import capitalized
 
 if TYPE_CHECKING:
-    from .credentials.keyring_store import KeyringStore
-    from .indexes import Index
-    from .models import Credentials
+    from ..core.indexes import Index
+    from ..core.models import Credentials
+    from .keyring_store import KeyringStore
 
 REPOSITORY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+")
 SECRET_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -119,7 +119,7 @@ class KeyringKeyStore:
     credentials: Credentials | None = None
 
     def put(self, key: Secret) -> None:
-        from .credentials.keyring_store import KeyringUnavailable
+        from .keyring_store import KeyringUnavailable
 
         assert self.credentials is not None
         values = {"password": self.credentials.password.reveal(), "passkey": key.reveal()}
@@ -165,7 +165,7 @@ def choose(
     if output:
         return FileStore(Path(output)).reserve()
     if keyring is not None:
-        from .credentials.keyring_store import KeyringStore, KeyringUnavailable
+        from .keyring_store import KeyringStore, KeyringUnavailable
 
         try:
             return KeyringKeyStore(KeyringStore.open(keyring, os.environ))

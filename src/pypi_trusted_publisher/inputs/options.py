@@ -11,11 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-from .context import RepoContext, parse_remote, shown_remote
-from .errors import UsageError
-from .indexes import Index, resolve_index
-from .models import Registration, Target
-from .publishers import (
+from ..core.errors import UsageError
+from ..core.indexes import Index, resolve_index
+from ..core.models import Registration, Target
+from ..core.publishers import (
     GITLAB_ISSUER,
     KINDS,
     ActiveStatePublisher,
@@ -24,7 +23,8 @@ from .publishers import (
     GooglePublisher,
     Publisher,
 )
-from .validation import validate_project_name, validate_publisher
+from ..core.validation import validate_project_name, validate_publisher
+from .context import RepoContext, parse_remote, shown_remote
 
 # "*" means any environment, as the empty string does (which is how PyPI stores "any").
 ANY_ENVIRONMENT = "*"

@@ -16,13 +16,13 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from ..confirm import ConfirmationProvider, ConfirmationRequest, check_confirm_link
-from ..errors import RegistrationFailed
-from ..models import Credentials
-from ..secret import Secret
-from ..waits import Wait, Waiter, quietly
-from ..wording import sentences
+from ...core.errors import RegistrationFailed
+from ...core.models import Credentials
+from ...core.secret import Secret
+from ...core.waits import Wait, Waiter, quietly
+from ...core.wording import sentences
 from . import refusals
+from .confirm import ConfirmationProvider, ConfirmationRequest, check_confirm_link
 from .http import GET_ATTEMPTS, Http, retry_after_seconds
 from .pages import Flash, Page, UnexpectedPage
 
@@ -226,7 +226,7 @@ class WebSession:
         Only an expired two-factor token (the same-second race, docs/protocol/login.md#same-second) lets
         :meth:`login` try again.
         """
-        from ..passkey import PasskeyRefused
+        from ...credentials.passkey import PasskeyRefused
 
         key = self.credentials.passkey
         assert key is not None

@@ -16,7 +16,7 @@ from .secret import Secret
 from .validation import normalize
 
 if TYPE_CHECKING:
-    from .passkey import Passkey
+    from ..credentials.passkey import Passkey
 
 
 class Status(StrEnum):

@@ -18,13 +18,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .errors import RegistrationFailed, UsageError
-from .wording import capitalized
+from ..core.errors import RegistrationFailed, UsageError
+from ..core.wording import capitalized
 
 if TYPE_CHECKING:
-    from .credentials.keyring_store import KeyringStore
-    from .indexes import Index
-    from .models import Credentials
+    from ..core.indexes import Index
+    from ..core.models import Credentials
+    from ..credentials.keyring_store import KeyringStore
 
 EXIT_OK, EXIT_FAILED = 0, 1
 SHOWN = {"password": "password", "passkey": "security key", "totp-secret": "TOTP secret"}
@@ -52,11 +52,11 @@ def add_parsers(commands: argparse._SubParsersAction, access: object) -> None:
 
 
 def run_login(args: argparse.Namespace, out: TextIO) -> int:
-    from .cli import _engine_kwargs, _interactive
-    from .credentials.keyring_store import KeyringUnavailable
-    from .credentials.sources import describe, gather
-    from .engine import engine
-    from .indexes import resolve_index
+    from ..core.indexes import resolve_index
+    from ..credentials.keyring_store import KeyringUnavailable
+    from ..credentials.sources import describe, gather
+    from ..engine.engine import engine
+    from . import _engine_kwargs, _interactive
 
     index = resolve_index(args.index)
     store = _keyring(index, args, out)
@@ -103,8 +103,8 @@ def run_login(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_logout(args: argparse.Namespace, out: TextIO) -> int:
-    from .credentials.keyring_store import KeyringUnavailable
-    from .indexes import resolve_index
+    from ..core.indexes import resolve_index
+    from ..credentials.keyring_store import KeyringUnavailable
 
     index = resolve_index(args.index)
     store = _keyring(index, args, out)
@@ -132,7 +132,7 @@ def run_logout(args: argparse.Namespace, out: TextIO) -> int:
 
 def _keyring(index: Index, args: argparse.Namespace, out: TextIO) -> KeyringStore | None:
     """The keyring, or one line saying why there is none (and None)."""
-    from .credentials.keyring_store import KeyringStore, KeyringUnavailable
+    from ..credentials.keyring_store import KeyringStore, KeyringUnavailable
 
     try:
         return KeyringStore.open(index, os.environ)
@@ -143,7 +143,7 @@ def _keyring(index: Index, args: argparse.Namespace, out: TextIO) -> KeyringStor
 
 def _not_read(index: Index, env: object) -> KeyringStore:
     """``login`` stores; what it stores comes from the user, never from what is already there."""
-    from .credentials.keyring_store import KeyringUnavailable
+    from ..credentials.keyring_store import KeyringUnavailable
 
     raise KeyringUnavailable("login takes what you give it, not what is stored")
 
@@ -152,7 +152,7 @@ def _second_factor(args: argparse.Namespace, credentials: Credentials, index: In
                    ) -> Credentials:  # fmt: skip
     """The key from ``--passkey-file``, and the TOTP secret to store when asked (checked before any network)."""
     if args.passkey_file:
-        from .passkey import Passkey
+        from ..credentials.passkey import Passkey
 
         path = Path(args.passkey_file)
         try:
@@ -164,11 +164,11 @@ def _second_factor(args: argparse.Namespace, credentials: Credentials, index: In
         key.check_index(index.url, source=f"--passkey-file {path}")
         credentials = replace(credentials, passkey=key, sources={**credentials.sources, "passkey": str(path)})
     if args.store_totp_secret:
-        from .secret import Secret
+        from ..core.secret import Secret
 
         secret = credentials.totp_secret.reveal()
         if not secret:
-            from .cli import _interactive
+            from . import _interactive
 
             if not _interactive():
                 raise UsageError("--store-totp-secret needs PYPI_TOTP_SECRET (or a terminal to ask in)",

@@ -20,9 +20,9 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from ..errors import UsageError
-from ..indexes import is_loopback
-from ..web.http import USER_AGENT
+from ..core.errors import UsageError
+from ..core.indexes import is_loopback
+from .web.http import USER_AGENT
 
 DEFAULT_API_URL = "https://api.github.com"
 MAX_WAIT = 60.0  # seconds worth waiting for the rate limit to reset; longer waits stop the reading

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from .errors import RegistrationFailed
-from .indexes import Index
-from .secret import Secret
+from ...core.errors import RegistrationFailed
+from ...core.indexes import Index
+from ...core.secret import Secret
 
 CONFIRM_PATH = "/account/confirm-login/"
 # What to do when no link came, where the tool runs on the maintainer's machine.

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import UsageError
-from .secret import Secret
+from ..core.errors import UsageError
+from ..core.secret import Secret
 
 PREFIX = "pypi-passkey:1:"
 ES256 = -7

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from .models import Place, Registration
+from ..core.models import Place, Registration
 
 ACCOUNT_PAGE = "/manage/account/publishing/"
 

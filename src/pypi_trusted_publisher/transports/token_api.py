@@ -13,10 +13,10 @@ from urllib.parse import quote
 
 import httpx
 
-from .errors import RegistrationFailed
-from .models import Registration
-from .publishers import Publisher
-from .secret import Secret
+from ..core.errors import RegistrationFailed
+from ..core.models import Registration
+from ..core.publishers import Publisher
+from ..core.secret import Secret
 from .web.http import Http, retry_after_seconds
 
 ACCEPT = "application/vnd.pypi.api-v0-danger+json"

@@ -16,14 +16,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
-from . import __version__
-from .errors import RegistrationFailed, UsageError
-from .inputs import Options
-from .models import Credentials, Place, Registration, Result, Target
+from .. import __version__
+from ..core.errors import RegistrationFailed, UsageError
+from ..core.models import Credentials, Place, Registration, Result, Target
+from ..inputs.options import Options
 
 if TYPE_CHECKING:
-    from .indexes import Index
-    from .preflight import Report
+    from ..core.indexes import Index
+    from ..preflight import Report
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ARGUMENT_RE = re.compile(r"^argument (?P<name>[^:]+): (?P<problem>.*)$")
@@ -167,9 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _add_access_arguments(remove, methods=False)
 
-    from .login_commands import add_parsers as add_login_parsers
-    from .passkey_commands import add_parser
-    from .plan.command import add_parser as add_plan_parser
+    from .login import add_parsers as add_login_parsers
+    from .passkey import add_parser
+    from .plan import add_parser as add_plan_parser
 
     add_login_parsers(commands, _add_access_arguments)
     add_parser(commands, _add_access_arguments)
@@ -202,7 +202,7 @@ def _options(args: argparse.Namespace, index: str, project: str | None) -> Optio
 
 def plan_options(args: argparse.Namespace) -> list[Options]:
     """One Options per (index, project, config entry): the batch to register."""
-    from .batch import load_config
+    from ..inputs.config_file import load_config
 
     indexes = getattr(args, "index", None) or ["pypi"]
     if isinstance(indexes, str):
@@ -220,7 +220,7 @@ def _interactive() -> bool:
 
 def credentials_for(args: argparse.Namespace, index: Index) -> Credentials:
     """The credentials for ``index`` (options, environment, keyring, ~/.pypirc, prompts); ``-v`` says from where."""
-    from .credentials.sources import describe, gather
+    from ..credentials.sources import describe, gather
 
     credentials = gather(
         index,
@@ -238,7 +238,7 @@ def credentials_for(args: argparse.Namespace, index: Index) -> Credentials:
 
 def _usage_failure(exc: UsageError, as_json: bool, out: TextIO) -> int:
     if as_json:
-        from .render import failure_line
+        from ..render.results import failure_line
 
         print(failure_line("invalid-input", exc.message, field=exc.field), file=out)
     print(f"error: {exc.message}", file=sys.stderr)
@@ -247,7 +247,7 @@ def _usage_failure(exc: UsageError, as_json: bool, out: TextIO) -> int:
 
 def _remote_failure(exc: RegistrationFailed, as_json: bool, out: TextIO, place: Place | None = None) -> int:
     if as_json:
-        from .render import failure_line
+        from ..render.results import failure_line
 
         print(failure_line(exc.reason, exc.message, place=place, retry_after=exc.retry_after), file=out)
     print(f"error: {exc.message}", file=sys.stderr)
@@ -255,8 +255,8 @@ def _remote_failure(exc: RegistrationFailed, as_json: bool, out: TextIO, place: 
 
 
 def _engine_kwargs(args: argparse.Namespace) -> dict[str, object]:
-    from .confirm import NoConfirmation, TerminalConfirmation
-    from .waits import countdown, one_line
+    from ..core.waits import countdown, one_line
+    from ..transports.web.confirm import NoConfirmation, TerminalConfirmation
 
     interactive = _interactive()
     prompt = (lambda: getpass.getpass("Two-factor code (hidden): ").strip()) if interactive else None
@@ -271,8 +271,8 @@ def _engine_kwargs(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _resolve_all(args: argparse.Namespace) -> tuple[list[Registration], list[str]]:
-    from .inputs import resolve
-    from .render import defaults_blocks
+    from ..inputs.options import resolve
+    from ..render.results import defaults_blocks
 
     batch = [resolve(options) for options in plan_options(args)]
     notes = [*defaults_blocks(batch), *(f"warning: {w}" for resolved in batch for w in resolved.warnings)]
@@ -280,11 +280,11 @@ def _resolve_all(args: argparse.Namespace) -> tuple[list[Registration], list[str
 
 
 def run_add(args: argparse.Namespace, out: TextIO) -> int:
-    from .batch import check_plan
-    from .render import json_line, summary_table, text
+    from ..inputs.config_file import check_plan
+    from ..render.results import json_line, summary_table, text
 
     if args.resume:
-        from .plan.resume import run_resumable
+        from ..plan.resume import run_resumable
 
         return run_resumable(args, out)
     try:
@@ -297,7 +297,7 @@ def run_add(args: argparse.Namespace, out: TextIO) -> int:
     results: list[Result]
     sources: dict[str, dict[str, str]] = {}
     if args.dry_run:
-        from .engine import plan
+        from ..engine.engine import plan
 
         results = [plan(registration) for registration in registrations]
     else:
@@ -320,7 +320,7 @@ def _register_by_index(
     args: argparse.Namespace, registrations: list[Registration]
 ) -> tuple[list[Result], dict[str, dict[str, str]]]:
     """Each index with its own credentials (all gathered, so all prompts come, before the first request)."""
-    from .engine import register_many
+    from ..engine.engine import register_many
 
     indexes = {r.index.url: r.index for r in registrations}
     credentials = {url: credentials_for(args, index) for url, index in indexes.items()}
@@ -333,14 +333,14 @@ def _register_by_index(
 
 
 def _render(report: Report, how: str) -> object:
-    from .preflight import render_json, render_text
+    from ..preflight import render_json, render_text
 
     return render_json(report) if how == "json" else render_text(report)
 
 
 def preflight(registration: Registration, pending: bool | None) -> Report:
     """The publish-time problems this checkout would hit with the registration's publisher."""
-    from .preflight import check_publisher
+    from ..preflight import check_publisher
 
     return check_publisher(
         registration.publisher, index=registration.index, project=registration.project, pending=pending is True
@@ -348,7 +348,7 @@ def preflight(registration: Registration, pending: bool | None) -> Report:
 
 
 def run_check(args: argparse.Namespace, out: TextIO) -> int:
-    from .preflight import Report, check_oidc, render_json, render_text
+    from ..preflight import Report, check_oidc, render_json, render_text
 
     place = None
     try:
@@ -374,8 +374,8 @@ def run_check(args: argparse.Namespace, out: TextIO) -> int:
 
 def _listed_place(args: argparse.Namespace) -> Place:
     """The one listing ``check --listed`` reads."""
-    from .context import RepoContext
-    from .indexes import resolve_index
+    from ..core.indexes import resolve_index
+    from ..inputs.context import RepoContext
 
     indexes = args.index or ["pypi"]
     projects = args.project or [RepoContext().pyproject_name() or ""]
@@ -386,8 +386,8 @@ def _listed_place(args: argparse.Namespace) -> Place:
 
 def _listed_reports(args: argparse.Namespace, place: Place) -> list[Report]:
     """Log in, read the project's (or pending) listing, and check every publisher on it."""
-    from .engine import engine
-    from .preflight import check_publisher
+    from ..engine.engine import engine
+    from ..preflight import check_publisher
 
     index = place.index
     credentials = credentials_for(args, index)
@@ -400,10 +400,10 @@ def _listed_reports(args: argparse.Namespace, place: Place) -> list[Report]:
 
 
 def run_list(args: argparse.Namespace, out: TextIO) -> int:
-    from .context import RepoContext
-    from .engine import engine
-    from .indexes import resolve_index
-    from .render import rows_json, rows_table
+    from ..core.indexes import resolve_index
+    from ..engine.engine import engine
+    from ..inputs.context import RepoContext
+    from ..render.results import rows_json, rows_table
 
     try:
         index = resolve_index(args.index)
@@ -431,8 +431,8 @@ def run_list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_remove(args: argparse.Namespace, out: TextIO) -> int:
-    from .engine import engine
-    from .render import json_line, publisher_lines, text
+    from ..engine.engine import engine
+    from ..render.results import json_line, publisher_lines, text
 
     try:
         registrations, _ = _resolve_all(args)
@@ -444,7 +444,7 @@ def run_remove(args: argparse.Namespace, out: TextIO) -> int:
         return _usage_failure(exc, args.json, out)
     registration = registrations[0]
     if not args.yes:
-        from .engine import plan
+        from ..engine.engine import plan
 
         print("About to remove:\n" + "\n".join(publisher_lines(plan(registration), method=False)[1:]),
               file=sys.stderr)
@@ -464,16 +464,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except UsageError as exc:  # argparse may fail before it has read --json: look for it
         return _usage_failure(exc, "--json" in argv, sys.stdout)
-    from .login_commands import run_login, run_logout
-    from .passkey_commands import run as run_passkey
-    from .plan.command import run as run_plan
+    from .login import run_login, run_logout
+    from .passkey import run as run_passkey
+    from .plan import run as run_plan
 
     commands = {
         "add": run_add, "list": run_list, "remove": run_remove, "check": run_check, "passkey": run_passkey,
         "plan": run_plan, "login": run_login, "logout": run_logout,
     }  # fmt: skip
     try:
-        from .validation import TIMEOUT_LIMITS, number_in_range
+        from ..core.validation import TIMEOUT_LIMITS, number_in_range
 
         if hasattr(args, "timeout"):  # every command that reaches the network
             args.timeout = number_in_range("--timeout", args.timeout, *TIMEOUT_LIMITS, field="timeout")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
-from ..errors import RegistrationFailed
-from ..publishers import (
+from ...core.errors import RegistrationFailed
+from ...core.publishers import (
     GITLAB_ISSUER,
     ActiveStatePublisher,
     GitHubPublisher,

@@ -22,10 +22,10 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from .. import __version__
-from ..errors import RegistrationFailed
-from ..indexes import Index
-from ..secret import Secret
+from ... import __version__
+from ...core.errors import RegistrationFailed
+from ...core.indexes import Index
+from ...core.secret import Secret
 
 # A form field, header or URL that may be secret: revealed only in the httpx call that sends it.
 Value = str | Secret

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from ..errors import RegistrationFailed
-from ..passkey import Passkey, PasskeyRefused
+from ...core.errors import RegistrationFailed
+from ...credentials.passkey import Passkey, PasskeyRefused
 from . import refusals
 from .pages import Page, UnexpectedPage
 from .session import LOGIN, WebSession, _fail_text

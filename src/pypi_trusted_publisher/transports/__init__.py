@@ -1,0 +1,1 @@
+"""How the tool reaches the index (the web session, the token API, the manual link) and GitHub."""
