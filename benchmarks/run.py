@@ -127,7 +127,7 @@ def plan_requests() -> tuple[int, int, int, int]:
     from fake_warehouse import FakeWarehouse as ScenarioWarehouse
     from pypi_trusted_publisher.plan.planner import Planner
     from pypi_trusted_publisher.plan.sources import Checkouts, SourceReader
-    from pypi_trusted_publisher.transports.github_reader import GitHubApi
+    from pypi_trusted_publisher.transports.github import GitHubApi
     from pypi_trusted_publisher.transports.web.http import Http
 
     wh, github = ScenarioWarehouse(), FakeGitHub()

@@ -14,6 +14,7 @@ from pypi_trusted_publisher.core.indexes import resolve_index
 from pypi_trusted_publisher.core.secret import Secret
 from pypi_trusted_publisher.transports.github import GitHubApi, graphql_url
 from pypi_trusted_publisher.transports.web.confirm import ConfirmationRequest
+from pypi_trusted_publisher.transports.web.http import USER_AGENT
 
 REPO = "octo/demo"
 OPS = "octo/ops"
@@ -279,5 +280,5 @@ def test_user_agent_and_token_header(github: FakeGitHub) -> None:
     reply(github, REPO, ("maintainer", LINK))
     p.confirm_link(REQUEST)
     for _, _, headers in github.requests:
-        assert headers["user-agent"].startswith("pypi-trusted-publisher-action/")
+        assert headers["user-agent"] == USER_AGENT  # one client, one User-Agent, for PyPI and GitHub alike
         assert headers["authorization"] == f"Bearer {TOKEN}"

@@ -30,7 +30,7 @@ from pypi_trusted_publisher.plan.sources import SourceReader
 from pypi_trusted_publisher.plan.state import Progress, state_path
 from pypi_trusted_publisher.plan.verdicts import ProjectPlan, Verdict
 from pypi_trusted_publisher.preflight import check_publisher
-from pypi_trusted_publisher.transports.github_reader import GitHubApi, RateLimit, RateLimited, Unreadable, api_url
+from pypi_trusted_publisher.transports.github import GitHubApi, GitHubError, RateLimit, RateLimited, api_url
 from pypi_trusted_publisher.transports.web.http import Http
 from pypi_trusted_publisher.transports.web.pages import Page, UnexpectedPage
 from pypi_trusted_publisher.transports.web.projects import parse_projects, read_projects
@@ -266,7 +266,7 @@ def mock_api(handler) -> tuple[GitHubApi, Clock, list[httpx.Request]]:
 
 def test_redirect_to_another_host_is_not_followed():
     api, _, seen = mock_api(lambda r: httpx.Response(301, headers={"Location": "https://elsewhere.example/x"}))
-    with pytest.raises(Unreadable) as caught:
+    with pytest.raises(GitHubError) as caught:
         api.repository("octo/pkg")
     assert caught.value.code == "github-error" and "another host" in caught.value.message
     assert [r.url.host for r in seen] == ["api.github.example"]
@@ -275,7 +275,7 @@ def test_redirect_to_another_host_is_not_followed():
 
 def test_server_errors_are_tried_twice_then_reported():
     api, clock, seen = mock_api(lambda r: httpx.Response(502))
-    with pytest.raises(Unreadable) as caught:
+    with pytest.raises(GitHubError) as caught:
         api.repository("octo/pkg")
     assert "HTTP 502" in caught.value.message and len(seen) == 2 and clock.slept == [1.0]
 
@@ -286,7 +286,7 @@ def test_an_api_that_does_not_answer_is_not_asked_again():
 
     api, clock, seen = mock_api(refuse)
     for _ in range(2):
-        with pytest.raises(Unreadable) as caught:
+        with pytest.raises(GitHubError) as caught:
             api.repository("octo/pkg")
         assert "did not answer (ConnectError)" in caught.value.message
     assert len(seen) == 2 and clock.slept == [1.0]

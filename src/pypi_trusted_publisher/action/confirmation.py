@@ -194,7 +194,7 @@ class IssueConfirmation:
         if not settings.private_channel and settings.event_private is not None:
             return settings.event_private
         try:
-            return bool(self.api.repository(settings.repository).get("private"))
+            return self.api.repository(settings.repository).private
         except GitHubError as exc:
             raise RegistrationFailed(
                 "confirmation-unavailable",

@@ -151,7 +151,7 @@ def confirmer_for(runner: Runner, env: Mapping[str, str], settings: ActionSettin
         return None
     api = GitHubApi(
         env.get("GITHUB_API_URL") or "https://api.github.com",
-        settings.confirmation_token.reveal(),
+        settings.confirmation_token,
         graphql=env.get("GITHUB_GRAPHQL_URL", ""),
         timeout=settings.timeout,
     )

@@ -73,7 +73,7 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     from ..plan.report import render_json, render_text
     from ..plan.sources import SourceReader
     from ..plan.state import state_path
-    from ..transports.github_reader import GitHubApi, api_token, api_url
+    from ..transports.github import GitHubApi, api_token, api_url
     from ..transports.web.http import Http
     from . import _engine_kwargs, credentials_for
 

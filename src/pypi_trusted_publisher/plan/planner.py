@@ -21,7 +21,7 @@ from ..engine.engine import Engine
 from ..inputs.options import Options, resolve
 from ..preflight import Finding, check_publisher
 from ..preflight.uploads import index_label
-from ..transports.github_reader import RateLimit, Unreadable
+from ..transports.github import GitHubError, RateLimit
 from ..transports.web.http import Http
 from ..transports.web.projects import ListedProject, projects_path, read_projects
 from .jobs import Undecided, choose, upload_jobs
@@ -103,7 +103,7 @@ class Planner:
         plan.repository = str(repository)
         try:
             source = self.reader.read(repository)
-        except Unreadable as exc:
+        except GitHubError as exc:
             return _settle(plan, Verdict.NEEDS_WORK, f"{exc.message} [{exc.code}]")
         plan.repository, plan.source = str(source.repository), source.where
         plan.notes += source.notes

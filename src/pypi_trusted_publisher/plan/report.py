@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ..transports.github_reader import clock_time
+from ..transports.github import clock_time
 from .batch_file import comment
 from .planner import Plan
 from .verdicts import ProjectPlan, counts

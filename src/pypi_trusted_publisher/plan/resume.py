@@ -21,7 +21,7 @@ from typing import TextIO
 from ..core.errors import RegistrationFailed, UsageError
 from ..core.models import Registration, Result
 from ..inputs.config_file import DAILY_REGISTRATIONS, check_plan
-from ..transports.github_reader import clock_time
+from ..transports.github import clock_time
 from .state import DONE, FAILED, LEFT, Progress, iso
 
 # Reasons that every further attempt in this run would meet too: stop instead of trying them all.

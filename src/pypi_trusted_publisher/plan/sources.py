@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..inputs.context import RepoContext
-from ..transports.github_reader import GitHubApi, Unreadable
+from ..transports.github import GitHubApi, GitHubError
 from .metadata import SourceRepository
 
 WORKFLOWS = ".github/workflows"
@@ -73,18 +73,18 @@ class SourceReader:
     api: GitHubApi
     workdir: Path
     checkouts: Checkouts | None = None
-    _cache: dict[tuple[str, str], Source | Unreadable] = field(default_factory=dict)
+    _cache: dict[tuple[str, str], Source | GitHubError] = field(default_factory=dict)
 
     def read(self, repository: SourceRepository) -> Source:
-        """The repository's files; raises :class:`Unreadable` with the reason when there is no way to read them."""
+        """The repository's files; raises :class:`GitHubError` with the reason when there is no way to read them."""
         found = self._cache.get(repository.key)
         if found is None:
             try:
                 found = self._read(repository)
-            except Unreadable as exc:
+            except GitHubError as exc:
                 found = exc
             self._cache[repository.key] = found
-        if isinstance(found, Unreadable):
+        if isinstance(found, GitHubError):
             raise found
         return found
 
@@ -95,14 +95,14 @@ class SourceReader:
             if clone is not None:
                 return Source(repository, clone, {}, f"checkout {clone}", tuple(notes))
         if repository.host != "github.com":
-            raise Unreadable(
+            raise GitHubError(
                 "no-checkout",
                 f"{repository} is read from a checkout only: clone it into the --checkouts folder"
                 + "".join(f"; {note}" for note in notes),
             )
         try:
             return self._from_api(repository, notes)
-        except Unreadable as exc:
+        except GitHubError as exc:
             exc.message += "".join(f"; {note}" for note in notes)
             raise
 
