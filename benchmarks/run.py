@@ -39,6 +39,7 @@ from pypi_trusted_publisher.core.models import Credentials, Registration, Status
 from pypi_trusted_publisher.core.publishers import GitHubPublisher  # noqa: E402
 from pypi_trusted_publisher.core.secret import Secret  # noqa: E402
 from pypi_trusted_publisher.engine.engine import Engine  # noqa: E402
+from pypi_trusted_publisher.engine.options import EngineOptions  # noqa: E402
 
 PASSWORD = "bench-password"
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -77,7 +78,7 @@ def counted(wh: FakeWarehouse, projects: list[str], target: Target, credentials:
             ) -> list[int]:
     """Requests for each registration of ``projects`` in one session."""
     credentials = credentials or Credentials("dana", Secret(PASSWORD), Secret(SECRET))
-    engine = Engine(resolve_index(wh.url), credentials, timeout=10)
+    engine = Engine(resolve_index(wh.url), credentials, EngineOptions(timeout=10))
     counts = []
     try:
         for project in projects:
@@ -128,7 +129,6 @@ def plan_requests() -> tuple[int, int, int, int]:
     from pypi_trusted_publisher.plan.planner import Planner
     from pypi_trusted_publisher.plan.sources import Checkouts, SourceReader
     from pypi_trusted_publisher.transports.github import GitHubApi
-    from pypi_trusted_publisher.transports.web.http import Http
 
     wh, github = ScenarioWarehouse(), FakeGitHub()
     wh.add_default_user()
@@ -139,13 +139,13 @@ def plan_requests() -> tuple[int, int, int, int]:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             plan_scenario.build(wh, github, Path(tmp) / "checkouts")
-            engine = Engine(index, credentials, timeout=10)
-            metadata, api = Http(index, timeout=10), GitHubApi(github.url)
+            engine = Engine(index, credentials, EngineOptions(timeout=10))
+            api = GitHubApi(github.url)
             try:
                 reader = SourceReader(api, Path(tmp) / "work", Checkouts(Path(tmp) / "checkouts"))
-                plan = Planner(engine, metadata, reader).run()
+                plan = Planner(engine, reader).run()
             finally:
-                for client in (engine, metadata, api):
+                for client in (engine, api):
                     client.close()
         repositories = {p.repository for p in plan.projects if p.repository and not p.source.startswith("checkout")}
         return len(wh.requests), len(github.requests), len(plan.projects), len(repositories)

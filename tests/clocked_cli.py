@@ -10,21 +10,27 @@ no such hook, and no environment variable or option of the real CLI changes time
 from __future__ import annotations
 
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
 from clocks import FileClock
 from pypi_trusted_publisher import commands as cli
+from pypi_trusted_publisher.core.indexes import Index
+from pypi_trusted_publisher.core.models import Credentials
 from pypi_trusted_publisher.engine import engine
+from pypi_trusted_publisher.engine.options import EngineOptions
 
 
 def clocked(clock: FileClock) -> type[engine.Engine]:
-    """The Engine class with ``clock`` and its sleep as defaults (a caller's own still win)."""
+    """The Engine class with ``clock`` and its sleep in place of the wall clock (a caller's own still win)."""
 
     class ClockedEngine(engine.Engine):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            kwargs.setdefault("clock", clock)
-            kwargs.setdefault("sleep", clock.sleep)
-            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        def __init__(self, index: Index, credentials: Credentials, options: EngineOptions | None = None) -> None:
+            options = options or EngineOptions()
+            if options.clock is time.time:
+                options = replace(options, clock=clock, sleep=clock.sleep)
+            super().__init__(index, credentials, options)
 
     return ClockedEngine
 

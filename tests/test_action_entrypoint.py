@@ -31,6 +31,7 @@ from pypi_trusted_publisher.action.settings import env_name
 from pypi_trusted_publisher.core.errors import RegistrationFailed
 from pypi_trusted_publisher.core.models import Credentials, Registration, Result, Status, Target
 from pypi_trusted_publisher.engine import engine
+from pypi_trusted_publisher.engine.options import EngineOptions
 from pypi_trusted_publisher.render import results as render
 from pypi_trusted_publisher.transports.web.confirm import ConfirmationRequest, NoConfirmation
 
@@ -151,7 +152,10 @@ Calls = list[dict[str, Any]]
 def stub_register(monkeypatch: pytest.MonkeyPatch, outcome: Callable[[Registration, dict[str, Any]], Result]) -> Calls:
     calls: Calls = []
 
-    def run_batch(registrations: list[Registration], credentials: Credentials, **kwargs: Any) -> engine.Batch:
+    def run_batch(
+        registrations: list[Registration], credentials: Credentials, options: EngineOptions, **kwargs: Any
+    ) -> engine.Batch:
+        kwargs.update({option.name: getattr(options, option.name) for option in dataclasses.fields(options)})
         kwargs.update(credentials=credentials, registrations=registrations)
         calls.append(kwargs)
         return engine.Batch([outcome(registration, kwargs) for registration in registrations])

@@ -29,6 +29,7 @@ from pypi_trusted_publisher.core.publishers import (
 )
 from pypi_trusted_publisher.core.secret import Secret
 from pypi_trusted_publisher.engine.engine import register
+from pypi_trusted_publisher.engine.options import EngineOptions
 
 SCRIPT = Path(sys.executable).with_name("pypi-trusted-publisher")
 LAUNCHER = Path(__file__).with_name("clocked_cli.py")
@@ -331,7 +332,8 @@ def test_locked_out(wh):
     wrong = Credentials(DEFAULT_USERNAME, Secret("nope"), Secret(DEFAULT_TOTP_SECRET))
     registration = Registration(resolve_index(wh.url), "my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml"))
     for _ in range(10):
-        assert register(registration, wrong, clock=wh.clock, sleep=wh.clock.sleep).reason == "wrong-password"
+        on_the_clock = EngineOptions(clock=wh.clock, sleep=wh.clock.sleep)
+        assert register(registration, wrong, on_the_clock).reason == "wrong-password"
     result = failure(wh, "--project", "my-pkg", *GH)
     assert result["reason"] == "locked-out" and "locked out" in result["message"]
 

@@ -14,6 +14,7 @@ from pypi_trusted_publisher.core.publishers import GitHubPublisher, GooglePublis
 from pypi_trusted_publisher.core.secret import Secret
 from pypi_trusted_publisher.core.waits import Wait
 from pypi_trusted_publisher.engine.engine import Engine, register
+from pypi_trusted_publisher.engine.options import EngineOptions
 from pypi_trusted_publisher.transports.web.confirm import ConfirmationRequest
 
 CREDENTIALS = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret(DEFAULT_TOTP_SECRET))
@@ -36,9 +37,14 @@ def reg(wh: FakeWarehouse, project: str = "my-pkg", target: Target = Target.AUTO
     )
 
 
+def on(clock: Clock, **options) -> EngineOptions:
+    """The engine's options on the test's clock."""
+    return EngineOptions(clock=clock, sleep=clock.sleep, **options)
+
+
 def engine(wh: FakeWarehouse, clock: Clock, **kwargs) -> Engine:
-    return Engine(resolve_index(wh.url), kwargs.pop("credentials", CREDENTIALS), timeout=5, clock=clock,
-                  sleep=clock.sleep, **kwargs)
+    credentials = kwargs.pop("credentials", CREDENTIALS)
+    return Engine(resolve_index(wh.url), credentials, on(clock, timeout=5, **kwargs))
 
 
 def two_factor_posts(wh: FakeWarehouse) -> int:
@@ -61,10 +67,10 @@ def test_never_more_than_two_codes_and_no_lockout(warehouse, clock):
     bad = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret("A" * 32))
     for _ in range(2):  # two full runs: four failures, still under the 5-per-5-minutes lockout
         clock.now += 1
-        result = register(reg(warehouse), bad, clock=clock, sleep=clock.sleep)
+        result = register(reg(warehouse), bad, on(clock))
         assert result.status is Status.FAILED and result.reason == "totp-invalid"
     assert two_factor_posts(warehouse) == 4
-    result = register(reg(warehouse), CREDENTIALS, clock=clock, sleep=clock.sleep)
+    result = register(reg(warehouse), CREDENTIALS, on(clock))
     assert result.status is Status.REGISTERED
 
 
@@ -82,7 +88,7 @@ class PastingUser:
 
 @pytest.mark.parametrize("index", ["pypi", "testpypi"])
 def test_the_terminal_describes_the_e_mail_without_a_site_prefix(index, monkeypatch, capsys):
-    from pypi_trusted_publisher.transports.web.confirm import TerminalConfirmation
+    from pypi_trusted_publisher.commands.common import TerminalConfirmation
 
     monkeypatch.setattr("getpass.getpass", lambda prompt: "")
     assert TerminalConfirmation().confirm_link(ConfirmationRequest(resolve_index(index), "dana")) is None
@@ -93,7 +99,7 @@ def test_the_terminal_describes_the_e_mail_without_a_site_prefix(index, monkeypa
 def test_new_ip_confirmed_with_the_pasted_link(warehouse, clock):
     warehouse.users[DEFAULT_USERNAME].confirmed_ips.clear()
     user = PastingUser(warehouse)
-    result = register(reg(warehouse), CREDENTIALS, confirmer=user, clock=clock, sleep=clock.sleep)
+    result = register(reg(warehouse), CREDENTIALS, on(clock, confirmer=user))
     assert result.status is Status.REGISTERED, result.message
     assert user.asked == 1 and "127.0.0.1" in warehouse.users[DEFAULT_USERNAME].confirmed_ips
     assert warehouse.projects["my-pkg"].publishers
@@ -110,7 +116,7 @@ def test_new_ip_confirmed_with_the_pasted_link(warehouse, clock):
 def test_foreign_confirm_links_are_never_opened(warehouse, clock, link):
     warehouse.users[DEFAULT_USERNAME].confirmed_ips.clear()
     user = PastingUser(warehouse, link.format(url=warehouse.url))
-    result = register(reg(warehouse), CREDENTIALS, confirmer=user, clock=clock, sleep=clock.sleep)
+    result = register(reg(warehouse), CREDENTIALS, on(clock, confirmer=user))
     assert result.status is Status.FAILED and result.reason == "bad-confirm-link"
     assert not any(r.path.startswith("/account/other") or "confirm-login/?" in r.path for r in warehouse.requests)
 
@@ -124,7 +130,7 @@ def test_expired_confirm_link(warehouse, clock):
             clock.now += 7 * 3600
             return link
 
-    result = register(reg(warehouse), CREDENTIALS, confirmer=Late(warehouse), clock=clock, sleep=clock.sleep)
+    result = register(reg(warehouse), CREDENTIALS, on(clock, confirmer=Late(warehouse)))
     assert result.status is Status.FAILED and result.reason == "confirmation-failed"
 
 
@@ -138,7 +144,7 @@ def test_a_refused_confirm_link_is_explained_in_whole_sentences(warehouse, clock
             warehouse._unique_logins.clear()  # the login attempt the link confirms is gone
             return link
 
-    result = register(reg(warehouse), CREDENTIALS, confirmer=Forgotten(warehouse), clock=clock, sleep=clock.sleep)
+    result = register(reg(warehouse), CREDENTIALS, on(clock, confirmer=Forgotten(warehouse)))
     assert result.reason == "confirmation-failed" and "Invalid login attempt. The link only" in result.message
 
 
@@ -194,7 +200,7 @@ def test_wrong_password_at_reauth(warehouse, clock):
 
 def test_dropped_post_is_not_repeated(warehouse, clock):
     warehouse.fail_next("POST", "/manage/project/my-pkg/settings/publishing/", drop_connection=True)
-    result = register(reg(warehouse), CREDENTIALS, clock=clock, sleep=clock.sleep)
+    result = register(reg(warehouse), CREDENTIALS, on(clock))
     assert result.status is Status.FAILED and result.reason == "network"
     posts = [r for r in warehouse.requests if r.method == "POST" and "/publishing/" in r.path]
     assert len(posts) == 1
@@ -203,10 +209,10 @@ def test_dropped_post_is_not_repeated(warehouse, clock):
 
 
 def test_two_logins_in_one_second_are_retried(warehouse, clock):
-    assert register(reg(warehouse), CREDENTIALS, clock=clock, sleep=clock.sleep).status is Status.REGISTERED
+    assert register(reg(warehouse), CREDENTIALS, on(clock)).status is Status.REGISTERED
     clock.now += 31  # a new TOTP step, same wall-clock second rule applies to the login token
     warehouse.users[DEFAULT_USERNAME].last_login = clock.now + 0.5
-    result = register(reg(warehouse, "second"), CREDENTIALS, clock=clock, sleep=clock.sleep)
+    result = register(reg(warehouse, "second"), CREDENTIALS, on(clock))
     assert result.status is Status.REGISTERED, result.message
     assert 1.0 in clock.slept
 
@@ -232,7 +238,7 @@ def test_back_to_back_login_survives_a_login_elsewhere_while_it_waits(warehouse,
     refused as an expired login: two-factor-expired. Waiting first and then logging in afresh is not.
     """
     clock.now += 10.25  # mid-step, mid-second
-    assert register(reg(warehouse), CREDENTIALS, clock=clock, sleep=clock.sleep).status is Status.REGISTERED
+    assert register(reg(warehouse), CREDENTIALS, on(clock)).status is Status.REGISTERED
     user = warehouse.users[DEFAULT_USERNAME]
     previous = user.last_login
 
@@ -245,7 +251,7 @@ def test_back_to_back_login_survives_a_login_elsewhere_while_it_waits(warehouse,
     busy = Busy(clock.now)
     warehouse.clock = busy
     notices = Notices()
-    result = register(reg(warehouse, "second"), CREDENTIALS, clock=busy, sleep=busy.sleep, waiter=notices)
+    result = register(reg(warehouse, "second"), CREDENTIALS, on(busy, waiter=notices))
     assert result.status is Status.REGISTERED, result.message
     assert user.last_login == busy.now > previous
     assert [(w.what, w.seconds) for w in notices.waits] == [
@@ -258,7 +264,7 @@ def test_back_to_back_login_survives_a_login_elsewhere_while_it_waits(warehouse,
 def test_token_refusals_are_bounded(warehouse, clock):
     warehouse.users[DEFAULT_USERNAME].last_login = clock.now + 3600  # every two-factor token is "too old"
     notices = Notices()
-    result = register(reg(warehouse), CREDENTIALS, clock=clock, sleep=clock.sleep, waiter=notices)
+    result = register(reg(warehouse), CREDENTIALS, on(clock, waiter=notices))
     assert result.status is Status.FAILED and result.reason == "two-factor-expired"
     assert [w.seconds for w in notices.waits] == [1.0, 1.0] and two_factor_posts(warehouse) == 3
 
@@ -268,7 +274,7 @@ def test_wrong_secret_says_what_it_waits_for(warehouse, clock):
     clock.now += 10.25
     bad = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret("A" * 32))
     notices = Notices()
-    result = register(reg(warehouse), bad, clock=clock, sleep=clock.sleep, waiter=notices)
+    result = register(reg(warehouse), bad, on(clock, waiter=notices))
     assert result.status is Status.FAILED and result.reason == "totp-invalid"
     [wait] = notices.waits
     assert wait.what == "the next code" and wait.seconds == 20.75
@@ -287,7 +293,7 @@ def test_the_outcome_check_of_a_lost_post_is_retried_once(warehouse, clock):
                 warehouse.fail_next("GET", page, status=503, times=5)
             return super().handle_request(request)
 
-    result = register(reg(warehouse), CREDENTIALS, clock=clock, sleep=clock.sleep, transport=LoseThePost())
+    result = register(reg(warehouse), CREDENTIALS, on(clock, transport=LoseThePost()))
     assert result.status is Status.FAILED and "503" in result.message
     posted = next(i for i, r in enumerate(warehouse.requests) if r.method == "POST" and r.path == page)
     after = warehouse.requests[posted + 1:]
@@ -315,9 +321,9 @@ def api_credentials(token: str = "pypi-test-token") -> Credentials:
 def test_token_api_when_served(warehouse, clock):
     warehouse.token_api = True
     warehouse.add_api_token("pypi-test-token", DEFAULT_USERNAME)
-    result = register(reg(warehouse), api_credentials(), clock=clock, sleep=clock.sleep)
+    result = register(reg(warehouse), api_credentials(), on(clock))
     assert result.status is Status.REGISTERED and result.method == "api", result.message
-    again = register(reg(warehouse), api_credentials(), clock=clock, sleep=clock.sleep)
+    again = register(reg(warehouse), api_credentials(), on(clock))
     assert again.status is Status.EXISTS and again.method == "api"
     assert not any(r.path.startswith("/account/login/") for r in warehouse.requests)
 
@@ -327,21 +333,21 @@ def test_token_api_registers_a_google_publisher_and_finds_it_again(warehouse, cl
     warehouse.token_api = True
     warehouse.add_api_token("pypi-test-token", DEFAULT_USERNAME)
     google = Registration(resolve_index(warehouse.url), "my-pkg", GooglePublisher("ci@my-pkg.iam.gserviceaccount.com"))
-    result = register(google, api_credentials(), clock=clock, sleep=clock.sleep)
+    result = register(google, api_credentials(), on(clock))
     assert result.status is Status.REGISTERED and result.method == "api", result.message
-    again = register(google, api_credentials(), clock=clock, sleep=clock.sleep)
+    again = register(google, api_credentials(), on(clock))
     assert again.status is Status.EXISTS and again.method == "api"
 
 
 def test_token_api_not_served_falls_back_to_web(warehouse, clock):
     both = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret(DEFAULT_TOTP_SECRET),
                        api_token=Secret("pypi-test-token"))
-    result = register(reg(warehouse), both, clock=clock, sleep=clock.sleep)
+    result = register(reg(warehouse), both, on(clock))
     assert result.status is Status.REGISTERED and result.method == "web"
 
 
 def test_token_api_not_served_without_password_gives_the_link(warehouse, clock):
-    result = register(reg(warehouse), api_credentials(), clock=clock, sleep=clock.sleep)
+    result = register(reg(warehouse), api_credentials(), on(clock))
     assert result.status is Status.FAILED and result.reason == "api-not-served" and result.method == "link"
     assert "no live API" in result.message and "provider=github" in result.manual_url
     assert ".;" not in result.message and ".." not in result.message
@@ -349,7 +355,7 @@ def test_token_api_not_served_without_password_gives_the_link(warehouse, clock):
 
 def test_token_api_rejects_foreign_token(warehouse, clock):
     warehouse.token_api = True
-    result = register(reg(warehouse), api_credentials("pypi-unknown"), clock=clock, sleep=clock.sleep)
+    result = register(reg(warehouse), api_credentials("pypi-unknown"), on(clock))
     assert result.status is Status.FAILED and result.reason == "token-rejected"
 
 
@@ -375,14 +381,14 @@ def test_batch_that_cannot_fit_the_pending_limit_posts_nothing(warehouse, clock)
             f"old-{n}", GitHubPublisher("octo-org", f"old-{n}", "release.yml", "pypi"), added_by=DEFAULT_USERNAME
         )
     plan = [reg(warehouse, "new-one", Target.PENDING), reg(warehouse, "new-two", Target.PENDING)]
-    results = register_many(plan, CREDENTIALS, clock=clock, sleep=clock.sleep)
+    results = register_many(plan, CREDENTIALS, on(clock))
     assert [r.reason for r in results] == ["pending-limit", "pending-limit"]
     assert "you have 2" in results[0].message
     warehouse.add_pending_publisher(
         "old-2", GitHubPublisher("octo-org", "old-2", "release.yml", "pypi"), added_by=DEFAULT_USERNAME
     )
     plan = [reg(warehouse, "old-0", Target.PENDING), reg(warehouse, "new-one", Target.PENDING)]
-    results = register_many(plan, CREDENTIALS, clock=clock, sleep=clock.sleep)
+    results = register_many(plan, CREDENTIALS, on(clock))
     assert "The plan adds 1 pending publisher, you have 3" in results[1].message
     assert not any(r.method == "POST" and "/publishing/" in r.path for r in warehouse.requests)
 
@@ -390,5 +396,5 @@ def test_batch_that_cannot_fit_the_pending_limit_posts_nothing(warehouse, clock)
 def test_existing_publisher_is_found_even_when_its_kind_is_disabled(warehouse, clock):
     warehouse.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"))
     warehouse.disabled_providers = {"github"}
-    result = register(reg(warehouse), CREDENTIALS, clock=clock, sleep=clock.sleep)
+    result = register(reg(warehouse), CREDENTIALS, on(clock))
     assert result.status is Status.EXISTS, result.message

@@ -13,6 +13,7 @@ from pypi_trusted_publisher.core.models import Credentials, Registration, Status
 from pypi_trusted_publisher.core.publishers import GitHubPublisher
 from pypi_trusted_publisher.core.secret import Secret
 from pypi_trusted_publisher.engine.engine import register
+from pypi_trusted_publisher.engine.options import EngineOptions
 
 CREDENTIALS = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret(DEFAULT_TOTP_SECRET))
 PAGE = "/manage/project/my-pkg/settings/publishing/"
@@ -30,8 +31,8 @@ def attempt(url: str, slept: list[float] | None = None, **kwargs):
     registration = Registration(
         resolve_index(url), "my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi")
     )
-    return register(registration, CREDENTIALS, timeout=10, sleep=(slept if slept is not None else []).append,
-                    **kwargs)
+    pauses = EngineOptions(timeout=10, sleep=(slept if slept is not None else []).append, **kwargs)
+    return register(registration, CREDENTIALS, pauses)
 
 
 def registration_posts(wh: FakeWarehouse) -> int:

@@ -21,6 +21,7 @@ from pypi_trusted_publisher.core.models import Credentials, Registration, Status
 from pypi_trusted_publisher.core.publishers import GitHubPublisher
 from pypi_trusted_publisher.core.secret import Secret
 from pypi_trusted_publisher.engine.engine import register
+from pypi_trusted_publisher.engine.options import EngineOptions
 from test_cli_e2e import GH, run
 
 PASSWORD = "pw-LEAKCHECK-7d1f0c"
@@ -108,7 +109,7 @@ def test_log_records_and_reprs_do_not_leak(wh, caplog):
         resolve_index(wh.url), "my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi")
     )
     with caplog.at_level(logging.DEBUG):
-        result = register(registration, credentials, confirmer=Paste(), method="web")
+        result = register(registration, credentials, EngineOptions(confirmer=Paste(), method="web"))
     assert result.status is Status.REGISTERED, result.message
     records = "\n".join(record.getMessage() for record in caplog.records)
     assert "confirm-login" in records  # the request was logged, without its token
@@ -186,7 +187,7 @@ def test_reprs_of_objects_and_a_mid_login_exception_do_not_leak(wh, fault):
     found = Found()
     for name, value in (("password", PASSWORD), ("totp_secret", TOTP_SECRET), ("api_token", API_TOKEN)):
         found.take(name, value, "PYPI_" + name.upper())
-    engine = Engine(resolve_index(wh.url), credentials, clock=wh.clock, sleep=wh.clock.sleep, timeout=5)
+    engine = Engine(resolve_index(wh.url), credentials, EngineOptions(clock=wh.clock, sleep=wh.clock.sleep, timeout=5))
     try:
         with pytest.raises(RegistrationFailed) as caught:
             engine.listing(Place(engine.index, target=Target.PENDING))

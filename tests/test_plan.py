@@ -19,19 +19,19 @@ from pypi_trusted_publisher.core.models import Credentials, Registration, Target
 from pypi_trusted_publisher.core.publishers import GitHubPublisher, GitLabPublisher
 from pypi_trusted_publisher.core.secret import Secret
 from pypi_trusted_publisher.engine.engine import Engine, engine
+from pypi_trusted_publisher.engine.options import EngineOptions
 from pypi_trusted_publisher.inputs.config_file import check_plan, load_config
 from pypi_trusted_publisher.inputs.context import RepoContext
 from pypi_trusted_publisher.inputs.options import Options, resolve
 from pypi_trusted_publisher.plan.batch_file import comment, render_batch
 from pypi_trusted_publisher.plan.jobs import Undecided, UploadJob, choose, upload_jobs
-from pypi_trusted_publisher.plan.metadata import NoRepository, SourceRepository, read_metadata, source_repository
+from pypi_trusted_publisher.plan.metadata import NoRepository, SourceRepository, source_repository
 from pypi_trusted_publisher.plan.planner import Plan
 from pypi_trusted_publisher.plan.sources import SourceReader
 from pypi_trusted_publisher.plan.state import Progress, state_path
 from pypi_trusted_publisher.plan.verdicts import ProjectPlan, Verdict
 from pypi_trusted_publisher.preflight import check_publisher
 from pypi_trusted_publisher.transports.github import GitHubApi, GitHubError, RateLimit, RateLimited, api_url
-from pypi_trusted_publisher.transports.web.http import Http
 from pypi_trusted_publisher.transports.web.pages import Page, UnexpectedPage
 from pypi_trusted_publisher.transports.web.projects import parse_projects, read_projects
 from recordings import recorded_text
@@ -80,12 +80,13 @@ def test_metadata_of_a_project_without_release_is_none(warehouse):
     warehouse.add_project("bare", owners=[DEFAULT_USERNAME])
     warehouse.add_project("Released_One", owners=[DEFAULT_USERNAME], has_releases=True,
                           home_page="https://github.com/octo/released-one")
-    http = Http(resolve_index(warehouse.url), timeout=5)
+    eng = Engine(resolve_index(warehouse.url), Credentials(), EngineOptions(timeout=5))
     try:
-        assert read_metadata(http, "bare") is None
-        info = read_metadata(http, "Released_One")  # asked by its normalised name: no redirect
+        assert eng.project_info("bare") is None
+        info = eng.project_info("Released_One")  # asked by its normalised name: no redirect
     finally:
-        http.close()
+        eng.close()
+    assert eng.requests == 2 and not eng.session.logged_in  # the public JSON API, no login
     assert info is not None and info["project_urls"] == {"Homepage": "https://github.com/octo/released-one"}
     assert [r.path for r in warehouse.requests] == ["/pypi/bare/json", "/pypi/released-one/json"]
 
@@ -322,7 +323,7 @@ def test_projects_pages_of_the_fake_show_roles_and_organizations(warehouse):
     warehouse.add_project("org-pkg", owners=["x"], organization="Octo-Org")
     warehouse.add_project("unrelated", owners=["x"])
     credentials = Credentials(DEFAULT_USERNAME, Secret(DEFAULT_PASSWORD), Secret(DEFAULT_TOTP_SECRET))
-    with engine(resolve_index(warehouse.url), credentials, timeout=5) as eng:
+    with engine(resolve_index(warehouse.url), credentials, EngineOptions(timeout=5)) as eng:
         account = read_projects(eng.session)
         organization = read_projects(eng.session, "octo-org")
         with pytest.raises(RegistrationFailed) as caught:

@@ -22,6 +22,7 @@ from ..core.publishers import to_dict
 from ..core.waits import one_line
 from ..core.wording import sentences
 from ..engine import engine
+from ..engine.options import EngineOptions
 from ..inputs.config_file import check_plan
 from ..inputs.context import RepoContext
 from ..inputs.options import Resolved, resolve
@@ -177,16 +178,14 @@ def register(
         return engine.Batch([engine.plan(registration) for registration in registrations])
     provider = confirmer_for(runner, env, settings)
     try:
-        batch = engine.run_batch(
-            registrations,
-            settings.credentials,
-            confirmer=provider if provider is not None else NoConfirmation(CI_ADVICE),
-            timeout=settings.timeout,
+        options = EngineOptions(
             method=settings.method,
-            remove_passkey=settings.remove_passkey,
-            credential_names=CREDENTIAL_NAMES,
+            timeout=settings.timeout,
+            confirmer=provider if provider is not None else NoConfirmation(CI_ADVICE),
             waiter=WAITER,
+            credential_names=CREDENTIAL_NAMES,
         )
+        batch = engine.run_batch(registrations, settings.credentials, options, remove_passkey=settings.remove_passkey)
         if provider is not None:
             provider.finish(min(batch.results, key=lambda r: r.status.ok))
     finally:

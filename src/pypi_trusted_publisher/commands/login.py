@@ -14,12 +14,13 @@ import getpass
 import json
 import os
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from ..core.errors import RegistrationFailed, UsageError
 from ..core.wording import capitalized
+from .common import Access, Subcommands, add_access_arguments, add_index_argument, interactive
 
 if TYPE_CHECKING:
     from ..core.indexes import Index
@@ -34,9 +35,10 @@ TOTP_WARNING = (
 )
 
 
-def add_parsers(commands: argparse._SubParsersAction, access: object) -> None:
+def add_parser(commands: Subcommands) -> None:
+    """The ``login`` and ``logout`` commands."""
     login = commands.add_parser("login", help="check your PyPI login and keep it in the OS keyring")
-    login.add_argument("--index", default="pypi", help="pypi (default), testpypi, or an https:// URL")
+    add_index_argument(login)
     login.add_argument(
         "--passkey-file", metavar="FILE",
         help="a security key written by 'passkey add --output FILE': log in with it and keep it (no codes after)",
@@ -45,10 +47,24 @@ def add_parsers(commands: argparse._SubParsersAction, access: object) -> None:
         "--store-totp-secret", action="store_true",
         help="also keep the TOTP secret (PYPI_TOTP_SECRET, or asked for): it then sits next to the password",
     )  # fmt: skip
-    access(login, methods=False)  # type: ignore[operator]
+    add_access_arguments(login)
+    login.set_defaults(run=run_login)
     logout = commands.add_parser("logout", help="remove what 'login' stored in the OS keyring for an index")
-    logout.add_argument("--index", default="pypi", help="pypi (default), testpypi, or an https:// URL")
+    add_index_argument(logout)
     logout.add_argument("--json", action="store_true", help="print JSON")
+    logout.set_defaults(run=run_logout)
+
+
+@dataclass(frozen=True)
+class LoginRequest:
+    index: str
+    access: Access
+    passkey_file: str | None = None
+    store_totp_secret: bool = False
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> LoginRequest:
+        return cls(args.index, Access.from_args(args), args.passkey_file, args.store_totp_secret)
 
 
 def run_login(args: argparse.Namespace, out: TextIO) -> int:
@@ -56,39 +72,40 @@ def run_login(args: argparse.Namespace, out: TextIO) -> int:
     from ..credentials.keyring_store import KeyringUnavailable
     from ..credentials.sources import describe, gather
     from ..engine.engine import engine
-    from . import _engine_kwargs, _interactive
+    from .common import engine_options
 
-    index = resolve_index(args.index)
-    store = _keyring(index, args, out)
+    request = LoginRequest.from_args(args)
+    access = request.access
+    index = resolve_index(request.index)
+    store = _keyring(index, access.as_json, out)
     if store is None:
         return EXIT_FAILED
-    env = dict(os.environ)
     credentials = gather(
-        index, env, username=args.username or "", totp_code=args.totp_code or "", method="web",
-        interactive=_interactive(), open_keyring=_not_read,
+        index, dict(os.environ), username=access.username, totp_code=access.totp_code.reveal(), method="web",
+        interactive=interactive(), open_keyring=_not_read,
     )  # fmt: skip
-    credentials = _second_factor(args, credentials, index, env)
-    if args.verbose:
+    credentials = _second_factor(request, credentials, index)
+    if access.verbose:
         print(describe(credentials, index), file=sys.stderr)
     try:
-        with engine(index, credentials, **_engine_kwargs(args)) as eng:
+        with engine(index, credentials, engine_options(access)) as eng:
             eng.login()
             second_factor = eng.session.second_factor
     except RegistrationFailed as exc:
-        return _fail(args, out, exc.reason, f"Nothing was stored: {exc.message}", index)
+        return _fail(access.as_json, out, exc.reason, f"Nothing was stored: {exc.message}", index)
     values = {"password": credentials.password.reveal()}
     if credentials.passkey is not None:
         values["passkey"] = credentials.passkey.encode().reveal()
-    if args.store_totp_secret:
+    if request.store_totp_secret:
         values["totp-secret"] = credentials.totp_secret.reveal()
     try:
         store.store(credentials.username, values)
     except KeyringUnavailable as exc:
-        return _fail(args, out, "no-keyring", f"Logged in, but nothing was stored: {exc}", index)
-    if args.store_totp_secret:
+        return _fail(access.as_json, out, "no-keyring", f"Logged in, but nothing was stored: {exc}", index)
+    if request.store_totp_secret:
         print(TOTP_WARNING, file=sys.stderr)
     stored = [kind for kind in SHOWN if kind in values]
-    if args.json:
+    if access.as_json:
         _json(out, status="logged-in", index=index.url, username=credentials.username,
               second_factor=second_factor or "none", stored=stored, keyring=store.name)  # fmt: skip
     else:
@@ -106,15 +123,15 @@ def run_logout(args: argparse.Namespace, out: TextIO) -> int:
     from ..core.indexes import resolve_index
     from ..credentials.keyring_store import KeyringUnavailable
 
-    index = resolve_index(args.index)
-    store = _keyring(index, args, out)
+    index, as_json = resolve_index(args.index), bool(args.json)
+    store = _keyring(index, as_json, out)
     if store is None:
         return EXIT_FAILED
     try:
         username, removed = store.forget()
     except KeyringUnavailable as exc:
-        return _fail(args, out, "no-keyring", capitalized(str(exc)), index)
-    if args.json:
+        return _fail(as_json, out, "no-keyring", capitalized(str(exc)), index)
+    if as_json:
         _json(out, status="logged-out", index=index.url, username=username or None, removed=removed)
     elif not username:
         print(f"Nothing was stored for {index.host}.", file=out)
@@ -130,14 +147,14 @@ def run_logout(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _keyring(index: Index, args: argparse.Namespace, out: TextIO) -> KeyringStore | None:
+def _keyring(index: Index, as_json: bool, out: TextIO) -> KeyringStore | None:
     """The keyring, or one line saying why there is none (and None)."""
     from ..credentials.keyring_store import KeyringStore, KeyringUnavailable
 
     try:
         return KeyringStore.open(index, os.environ)
     except KeyringUnavailable as exc:
-        _fail(args, out, "no-keyring", f"{capitalized(str(exc))}. Environment variables still work.", index)
+        _fail(as_json, out, "no-keyring", f"{capitalized(str(exc))}. Environment variables still work.", index)
         return None
 
 
@@ -148,13 +165,12 @@ def _not_read(index: Index, env: object) -> KeyringStore:
     raise KeyringUnavailable("login takes what you give it, not what is stored")
 
 
-def _second_factor(args: argparse.Namespace, credentials: Credentials, index: Index, env: dict[str, str]
-                   ) -> Credentials:  # fmt: skip
+def _second_factor(request: LoginRequest, credentials: Credentials, index: Index) -> Credentials:
     """The key from ``--passkey-file``, and the TOTP secret to store when asked (checked before any network)."""
-    if args.passkey_file:
+    if request.passkey_file:
         from ..credentials.passkey import Passkey
 
-        path = Path(args.passkey_file)
+        path = Path(request.passkey_file)
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
@@ -163,14 +179,12 @@ def _second_factor(args: argparse.Namespace, credentials: Credentials, index: In
         key = Passkey.decode(text, source=f"--passkey-file {path}")
         key.check_index(index.url, source=f"--passkey-file {path}")
         credentials = replace(credentials, passkey=key, sources={**credentials.sources, "passkey": str(path)})
-    if args.store_totp_secret:
+    if request.store_totp_secret:
         from ..core.secret import Secret
 
         secret = credentials.totp_secret.reveal()
         if not secret:
-            from . import _interactive
-
-            if not _interactive():
+            if not interactive():
                 raise UsageError("--store-totp-secret needs PYPI_TOTP_SECRET (or a terminal to ask in)",
                                  field="totp-secret")  # fmt: skip
             secret = "".join(getpass.getpass("TOTP secret, base32 (hidden): ").split())
@@ -193,8 +207,8 @@ def _base32(secret: str) -> bool:
         return False
 
 
-def _fail(args: argparse.Namespace, out: TextIO, reason: str, message: str, index: Index) -> int:
-    if args.json:
+def _fail(as_json: bool, out: TextIO, reason: str, message: str, index: Index) -> int:
+    if as_json:
         _json(out, status="failed", index=index.url, reason=reason, message=message)
     print(f"error: {message}", file=sys.stderr)
     return EXIT_FAILED

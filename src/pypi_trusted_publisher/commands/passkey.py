@@ -12,20 +12,29 @@ import json
 import sys
 import time
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from ..core.errors import RegistrationFailed, UsageError
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Access,
+    Subcommands,
+    add_access_arguments,
+    add_index_argument,
+    remote_failure,
+    usage_failure,
+)
 
 if TYPE_CHECKING:
     from ..core.indexes import Index
     from ..core.models import Credentials
     from ..engine.engine import Engine
 
-EXIT_OK, EXIT_FAILED = 0, 1
 
-
-def add_parser(commands: argparse._SubParsersAction, access: object) -> None:
-    """The ``passkey`` command and its three subcommands; ``access`` adds the shared login options."""
+def add_parser(commands: Subcommands) -> None:
+    """The ``passkey`` command and its three subcommands."""
     passkey = commands.add_parser("passkey", help="a software security key for logins without TOTP or e-mail")
     actions = passkey.add_subparsers(dest="passkey_command", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="enrol a new security key and store it where you say")
@@ -46,59 +55,81 @@ def add_parser(commands: argparse._SubParsersAction, access: object) -> None:
     remove.add_argument("--label", required=True, help="the device's name on the account")
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     for parser in (add, listing, remove):
-        parser.add_argument("--index", default="pypi", help="pypi (default), testpypi, or an https:// URL")
-        access(parser, methods=False)  # type: ignore[operator]
+        add_index_argument(parser)
+        add_access_arguments(parser)
+    passkey.set_defaults(run=run)
+
+
+@dataclass(frozen=True)
+class PasskeyRequest:
+    action: str  # add, list or remove
+    index: str
+    access: Access
+    label: str | None = None
+    output: str | None = None
+    github_secret: str | None = None
+    github_environment: str | None = None
+    secret_name: str | None = None
+    keyring: bool = False
+    yes: bool = False
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> PasskeyRequest:
+        return cls(
+            args.passkey_command, args.index, Access.from_args(args), getattr(args, "label", None),
+            getattr(args, "output", None), getattr(args, "github_secret", None),
+            getattr(args, "github_environment", None), getattr(args, "secret_name", None),
+            getattr(args, "keyring", False), getattr(args, "yes", False),
+        )  # fmt: skip
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    from . import _remote_failure, _usage_failure
-
-    commands = {"add": _add, "list": _list, "remove": _remove}
+    request = PasskeyRequest.from_args(args)
+    actions = {"add": _add, "list": _list, "remove": _remove}
     try:
-        return commands[args.passkey_command](args, out)
+        return actions[request.action](request, out)
     except UsageError as exc:
-        return _usage_failure(exc, args.json, out)
+        return usage_failure(exc, request.access.as_json, out)
     except RegistrationFailed as exc:
-        return _remote_failure(exc, args.json, out)
+        return remote_failure(exc, request.access.as_json, out)
 
 
-def _open_engine(args: argparse.Namespace, index_name: str
-                 ) -> tuple[Index, Credentials, AbstractContextManager[Engine]]:  # fmt: skip
+def _open_engine(request: PasskeyRequest) -> tuple[Index, Credentials, AbstractContextManager[Engine]]:
     """The index and an engine for it, with the usual credentials (a given PYPI_PASSKEY must belong there)."""
     from ..core.indexes import resolve_index
     from ..engine.engine import engine
-    from . import _engine_kwargs, credentials_for
+    from .common import credentials_for, engine_options
 
-    index = resolve_index(index_name)
-    credentials = credentials_for(args, index)
-    return index, credentials, engine(index, credentials, **_engine_kwargs(args))
+    index = resolve_index(request.index)
+    credentials = credentials_for(request.access, index)
+    return index, credentials, engine(index, credentials, engine_options(request.access))
 
 
-def _say(args: argparse.Namespace, out: TextIO, payload: dict[str, object], text: str, *, to: TextIO | None = None
+def _say(request: PasskeyRequest, out: TextIO, payload: dict[str, object], text: str, *, to: TextIO | None = None
          ) -> None:
-    if args.json:
+    if request.access.as_json:
         print(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), file=out)
     else:
         print(text, file=to or out)
 
 
-def _add(args: argparse.Namespace, out: TextIO) -> int:
+def _add(request: PasskeyRequest, out: TextIO) -> int:
     from ..core.indexes import resolve_index
     from ..credentials import passkey_store
     from ..credentials.passkey import Passkey, validate_label
 
-    label = validate_label(args.label or time.strftime("pypi-trusted-publisher-%Y%m%d-%H%M%S"))
+    label = validate_label(request.label or time.strftime("pypi-trusted-publisher-%Y%m%d-%H%M%S"))
     store = passkey_store.choose(
-        output=args.output,
-        github_secret=args.github_secret,
-        github_environment=args.github_environment,
-        secret_name=args.secret_name,
-        as_json=args.json,
-        keyring=resolve_index(args.index) if args.keyring else None,
+        output=request.output,
+        github_secret=request.github_secret,
+        github_environment=request.github_environment,
+        secret_name=request.secret_name,
+        as_json=request.access.as_json,
+        keyring=resolve_index(request.index) if request.keyring else None,
         out=out,
     )
     try:
-        index, credentials, opened = _open_engine(args, args.index)
+        index, credentials, opened = _open_engine(request)
         if isinstance(store, passkey_store.KeyringKeyStore):
             store.credentials = credentials
         with opened as eng:
@@ -140,7 +171,7 @@ def _add(args: argparse.Namespace, out: TextIO) -> int:
         else "Use it as PYPI_PASSKEY with PYPI_USERNAME and PYPI_PASSWORD: logins from any IP, no TOTP code, no e-mail."
     )
     _say(
-        args,
+        request,
         out,
         {"status": "added", "index": index.url, "label": label, "stored": where},
         f"✓ security key {label!r} added to the account on {index.host}, {shown}.\n"
@@ -176,31 +207,31 @@ def _take_back(eng: Engine, index: Index, label: str, *, only_if_listed: bool = 
         return problem
 
 
-def _list(args: argparse.Namespace, out: TextIO) -> int:
-    index, _, opened = _open_engine(args, args.index)
+def _list(request: PasskeyRequest, out: TextIO) -> int:
+    index, _, opened = _open_engine(request)
     with opened as eng:
         labels = eng.devices().labels()
     noun = "security device" if len(labels) == 1 else "security devices"
     text = f"{len(labels)} {noun} on the account on {index.host}" + (":" if labels else ".")
-    _say(args, out, {"status": "ok", "index": index.url, "security_devices": labels},
+    _say(request, out, {"status": "ok", "index": index.url, "security_devices": labels},
          "\n".join([text, *(f"  {label}" for label in labels)]))
     return EXIT_OK
 
 
-def _remove(args: argparse.Namespace, out: TextIO) -> int:
+def _remove(request: PasskeyRequest, out: TextIO) -> int:
     from ..credentials.passkey import validate_label
-    from . import _interactive
+    from .common import confirmed, interactive
 
-    label = validate_label(args.label)
-    if not args.yes:
-        if not _interactive():
+    label = validate_label(request.label or "")
+    if not request.yes:
+        if not interactive():
             raise UsageError("passkey remove asks for confirmation: pass --yes when not in a terminal")
-        if input(f"Remove the security device {label!r}? [y/N] ").strip().lower() not in ("y", "yes"):
+        if not confirmed(f"Remove the security device {label!r}?"):
             print("Nothing removed.", file=sys.stderr)
             return EXIT_FAILED
-    index, _, opened = _open_engine(args, args.index)
+    index, _, opened = _open_engine(request)
     with opened as eng:
         eng.devices().remove(label)
-    _say(args, out, {"status": "removed", "index": index.url, "label": label},
+    _say(request, out, {"status": "removed", "index": index.url, "label": label},
          f"✓ removed the security device {label!r} from the account on {index.host}.")
     return EXIT_OK

@@ -11,24 +11,31 @@ import argparse
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from ..core.errors import RegistrationFailed, UsageError
+from .common import (
+    EXIT_OK,
+    Access,
+    Subcommands,
+    add_access_arguments,
+    add_index_argument,
+    remote_failure,
+    usage_failure,
+)
 
 if TYPE_CHECKING:
     from ..plan.sources import Checkouts
 
-EXIT_OK = 0
 
-
-def add_parser(commands: argparse._SubParsersAction, access: object) -> None:
-    """The ``plan`` command; ``access`` adds the shared login options."""
+def add_parser(commands: Subcommands) -> None:
     plan = commands.add_parser(
         "plan",
         help="find every project of your account, and plan (and write the batch file for) its trusted publishers",
     )
-    plan.add_argument("--index", default="pypi", help="pypi (default), testpypi, or an https:// URL")
+    add_index_argument(plan)
     plan.add_argument(
         "--organization", default="", help="plan an organization's projects instead of your account's"
     )
@@ -40,18 +47,31 @@ def add_parser(commands: argparse._SubParsersAction, access: object) -> None:
         help="a folder of git clones, read instead of GitHub's API (a folder named like the repository, or any "
         "clone whose origin is it)",
     )
-    access(plan, methods=False)  # type: ignore[operator]
+    add_access_arguments(plan)
+    plan.set_defaults(run=run)
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    index: str
+    organization: str
+    output: str
+    checkouts: str | None
+    access: Access
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> PlanRequest:
+        return cls(args.index, args.organization.strip(), args.output, args.checkouts, Access.from_args(args))
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    from . import _remote_failure, _usage_failure
-
+    request = PlanRequest.from_args(args)
     try:
-        return _plan(args, out)
+        return _plan(request, out)
     except UsageError as exc:
-        return _usage_failure(exc, args.json, out)
+        return usage_failure(exc, request.access.as_json, out)
     except RegistrationFailed as exc:
-        return _remote_failure(exc, args.json, out)
+        return remote_failure(exc, request.access.as_json, out)
 
 
 def register_command(output: Path, index_url: str) -> str:
@@ -62,7 +82,7 @@ def register_command(output: Path, index_url: str) -> str:
     return shlex.join(["pypi-trusted-publisher", "add", "--config", str(output), *index, "--resume"])
 
 
-def _plan(args: argparse.Namespace, out: TextIO) -> int:
+def _plan(request: PlanRequest, out: TextIO) -> int:
     import sys
     import tempfile
 
@@ -74,25 +94,23 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     from ..plan.sources import SourceReader
     from ..plan.state import state_path
     from ..transports.github import GitHubApi, api_token, api_url
-    from ..transports.web.http import Http
-    from . import _engine_kwargs, credentials_for
+    from .common import credentials_for, engine_options
 
-    if args.timeout <= 0:
+    access = request.access
+    if access.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds", field="timeout")
-    index = resolve_index(args.index)
-    checkouts = _checkouts(args.checkouts)
-    output = _output(args.output)
+    index = resolve_index(request.index)
+    checkouts = _checkouts(request.checkouts)
+    output = _output(request.output)
     env = dict(os.environ)
     base_url, token = api_url(env), api_token(env)
-    credentials = credentials_for(args, index)
-    metadata = Http(index, timeout=args.timeout)
-    api = GitHubApi(base_url, token, timeout=args.timeout)
+    credentials = credentials_for(access, index)
+    api = GitHubApi(base_url, token, timeout=access.timeout)
     try:
-        with engine(index, credentials, **_engine_kwargs(args)) as eng, tempfile.TemporaryDirectory() as workdir:
+        with engine(index, credentials, engine_options(access)) as eng, tempfile.TemporaryDirectory() as workdir:
             reader = SourceReader(api, Path(workdir), checkouts)
-            plan = Planner(eng, metadata, reader, organization=args.organization.strip()).run()
+            plan = Planner(eng, reader, organization=request.organization).run()
     finally:
-        metadata.close()
         api.close()
     command = register_command(output, index.url)
     output.write_text(render_batch(plan, command, time.time()), encoding="utf-8")
@@ -100,7 +118,7 @@ def _plan(args: argparse.Namespace, out: TextIO) -> int:
     if stale.exists():
         stale.unlink()  # the new plan already knows what the last one registered
         print(f"Removed {stale}: it tracked the previous plan in {output}.", file=sys.stderr)
-    if args.json:
+    if access.as_json:
         print(json.dumps(render_json(plan, str(output), command), ensure_ascii=False, separators=(",", ":")), file=out)
     else:
         print(render_text(plan, str(output), command), file=out)

@@ -10,32 +10,27 @@ carry the reason, the message and the manual link.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import RegistrationFailed
 from ..core.indexes import Index
 from ..core.models import Credentials, Place, Registration, Result, Status, Target
-from ..core.waits import Waiter, quietly
 from ..core.wording import sentences
 from ..transports import links
-from ..transports.web.confirm import TERMINAL_ADVICE, ConfirmationProvider, NoConfirmation
+from .options import ENV_NAMES, METHODS, EngineOptions
 
 if TYPE_CHECKING:
-    import httpx
-
     from ..transports.web.account import SecurityDevices
+    from ..transports.web.http import Http
     from ..transports.web.pages import Row
+    from ..transports.web.projects import ListedProject
     from ..transports.web.registrar import Outcome
 
-METHODS = ("auto", "api", "web", "link")
 UNDONE = (Status.FAILED, Status.NEEDS_CONFIRMATION, Status.DRY_RUN)
 NEEDS_CONFIRMATION = "PyPI does not recognise this IP address and e-mailed a confirmation link to the account."
-# How the user names each credential: the CLI reads environment variables, the action its inputs.
-ENV_NAMES = {"username": "PYPI_USERNAME", "password": "PYPI_PASSWORD", "api_token": "PYPI_API_TOKEN"}
 
 
 def missing_login(credentials: Credentials, names: Mapping[str, str] = ENV_NAMES) -> str:
@@ -106,47 +101,37 @@ def choose_method(method: str, credentials: Credentials, registration: Registrat
 class Engine:
     """Registrations on one index, sharing one HTTP client and one login."""
 
-    def __init__(
-        self,
-        index: Index,
-        credentials: Credentials,
-        *,
-        confirmer: ConfirmationProvider | None = None,
-        timeout: float = 15.0,
-        method: str = "auto",
-        transport: httpx.BaseTransport | None = None,
-        totp_prompt: Callable[[], str] | None = None,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-        credential_names: Mapping[str, str] = ENV_NAMES,
-        waiter: Waiter = quietly,
-    ) -> None:
-        """``clock`` and ``sleep`` are one pair (tests move a fake clock by sleeping);
-        ``waiter`` shows the pauses worth telling the user about."""
+    def __init__(self, index: Index, credentials: Credentials, options: EngineOptions | None = None) -> None:
         from ..transports.web.http import Http
         from ..transports.web.registrar import WebRegistrar
         from ..transports.web.session import TotpSource, WebSession
 
+        options = options or EngineOptions()
         self.index = index
         self.credentials = credentials
-        self.credential_names = credential_names
-        self.method = method
-        self.http = Http(index, timeout=timeout, transport=transport, clock=clock, sleep=sleep)
+        self.options = options
+        self.credential_names = options.credential_names
+        self.method = options.method
+        self.http = Http(index, timeout=options.timeout, transport=options.transport, clock=options.clock,
+                         sleep=options.sleep)  # fmt: skip
         totp = TotpSource(
             secret=credentials.totp_secret,
             code=credentials.totp_code,
-            prompt=totp_prompt,
-            clock=clock,
-            sleep=sleep,
-            waiter=waiter,
+            prompt=options.totp_prompt,
+            clock=options.clock,
+            sleep=options.sleep,
+            waiter=options.waiter,
         )
-        self.confirmer = confirmer or NoConfirmation()
-        self.session = WebSession(self.http, credentials, totp, self.confirmer, sleep, waiter)
+        self.confirmer = options.confirmer
+        self.session = WebSession(self.http, credentials, totp, self.confirmer, options.sleep, options.waiter)
         self.web = WebRegistrar(self.session)
         self._api_served: bool | None = None
+        self._public: Http | None = None  # the index's public JSON API, asked without the session's cookies
 
     def close(self) -> None:
         self.http.close()
+        if self._public is not None:
+            self._public.close()
 
     def login(self, next_path: str = "/manage/account/") -> None:
         """Log in now, once: missing credentials and a new-IP stop become RegistrationFailed like any failure."""
@@ -177,22 +162,41 @@ class Engine:
             return Login("security-key", problem=exc.message)
         return Login("security-key", passkey_removed=True)
 
+    def projects(self, organization: str = "") -> list[ListedProject]:
+        """The account's (or the organization's) projects and the user's role on each; raises RegistrationFailed."""
+        from ..transports.web.projects import projects_path, read_projects
+
+        self.login(projects_path(organization))
+        return read_projects(self.session, organization)
+
+    def project_info(self, project: str) -> dict[str, Any] | None:
+        """The ``info`` of the project's JSON API page, None when it has no release; raises RegistrationFailed."""
+        from ..transports.web.http import Http
+        from ..transports.web.json_api import read_info
+
+        if self._public is None:
+            options = self.options
+            self._public = Http(self.index, timeout=options.timeout, transport=options.transport,
+                                clock=options.clock, sleep=options.sleep)  # fmt: skip
+        return read_info(self._public, project)
+
     @property
     def requests(self) -> int:
-        return self.http.requests
+        return self.http.requests + (self._public.requests if self._public is not None else 0)
 
     def register(self, registration: Registration) -> Result:
-        methods = choose_method(self.method, self.credentials, registration)
+        from ..transports.token_api import ApiNotServed
+
         notes: list[str] = []
-        for method in methods:
+        for method in choose_method(self.method, self.credentials, registration):
             if method == "link":
                 break
             if method == "api":
-                result = self._guard(registration, "api", lambda: self._via_api(registration))
-                if result is None:
+                try:
+                    return self._guard(registration, "api", lambda: self._via_api(registration))
+                except ApiNotServed:
                     notes.append(f"{self.index.host} does not serve the publisher token API yet.")
                     continue
-                return result
             return self._guard(registration, "web", lambda: self._via_web(registration, self.web.register))
         return self._link_only(registration, notes)
 
@@ -224,8 +228,8 @@ class Engine:
     def remove(self, registration: Registration) -> Result:
         """Remove a publisher (web session only), verified by the listing."""
         result = self._guard(registration, "web", lambda: self._remove(registration))
-        if result is None or result.status.ok:
-            return result  # type: ignore[return-value]
+        if result.status.ok:
+            return result
         # By hand, a publisher is removed where it is managed, not where one is added.
         steps = links.removal_steps(registration, result.pending)
         return replace(result, manual_url=result.manage_url, manual_steps=steps)
@@ -245,8 +249,8 @@ class Engine:
         status = {"registered": Status.REGISTERED, "exists": Status.EXISTS, "removed": Status.REMOVED}
         return _result(registration, status[outcome.status], outcome.pending, outcome.message, method="web")
 
-    def _guard(self, registration: Registration, method: str, run: Callable[[], Result | None]) -> Result | None:
-        """Run one transport; turn confirmation needs and failures into results."""
+    def _guard(self, registration: Registration, method: str, run: Callable[[], Result]) -> Result:
+        """Run one transport; turn confirmation needs and failures into results (ApiNotServed passes through)."""
         from ..transports.web.session import NeedsConfirmation
 
         self.web.pending_page_used = None
@@ -264,13 +268,13 @@ class Engine:
                 known=known,
             )
         except RegistrationFailed as exc:
-            return self._failure(registration, exc, method)
+            return self.failure(registration, exc, method)
 
     def _needs_confirmation(self) -> str:
         """What happened, and what works where we run (a terminal, a CI runner)."""
-        return f"{NEEDS_CONFIRMATION} {getattr(self.confirmer, 'advice', TERMINAL_ADVICE)}"
+        return f"{NEEDS_CONFIRMATION} {self.confirmer.advice}"
 
-    def _failure(self, registration: Registration, exc: RegistrationFailed, method: str) -> Result:
+    def failure(self, registration: Registration, exc: RegistrationFailed, method: str) -> Result:
         """A failed result whose manual link points where a human can finish the job."""
         pending, known = self.web.pending_page_used, ""
         if exc.reason in ("project-exists-owner", "project-missing"):
@@ -307,16 +311,17 @@ class Engine:
             return None, f"{host} lists no project {name!r}, so it probably does not exist yet."
         return None, ""
 
-    def _via_api(self, registration: Registration) -> Result | None:
+    def _via_api(self, registration: Registration) -> Result:
+        """Register through the token API; ApiNotServed (remembered for the next one) when the index has none."""
         from ..transports.token_api import ApiNotServed, TokenApi
 
         if self._api_served is False:
-            return None
+            raise ApiNotServed()
         try:
             outcome = TokenApi(self.http, self.credentials.api_token).register(registration)
         except ApiNotServed:
             self._api_served = False
-            return None
+            raise
         self._api_served = True
         status = Status.REGISTERED if outcome.status == "registered" else Status.EXISTS
         return _result(registration, status, False, outcome.message, method="api")
@@ -373,8 +378,8 @@ class Batch:
 
 
 @contextmanager
-def engine(index: Index, credentials: Credentials, **kwargs: object) -> Iterator[Engine]:
-    instance = Engine(index, credentials, **kwargs)  # type: ignore[arg-type]
+def engine(index: Index, credentials: Credentials, options: EngineOptions | None = None) -> Iterator[Engine]:
+    instance = Engine(index, credentials, options)
     try:
         yield instance
     finally:
@@ -382,39 +387,28 @@ def engine(index: Index, credentials: Credentials, **kwargs: object) -> Iterator
 
 
 def register(
-    registration: Registration,
-    credentials: Credentials,
-    *,
-    confirmer: ConfirmationProvider | None = None,
-    dry_run: bool = False,
-    timeout: float = 15.0,
-    method: str = "auto",
-    **kwargs: object,
+    registration: Registration, credentials: Credentials, options: EngineOptions | None = None, *, dry_run: bool = False
 ) -> Result:
     """Register one publisher; never raises for remote failures."""
     if dry_run:
         return plan(registration)
-    with engine(
-        registration.index, credentials, confirmer=confirmer, timeout=timeout, method=method, **kwargs
-    ) as eng:
+    with engine(registration.index, credentials, options) as eng:
         return eng.register(registration)
 
 
 def register_many(
-    registrations: Iterable[Registration],
-    credentials: Credentials,
-    **kwargs: object,
+    registrations: Iterable[Registration], credentials: Credentials, options: EngineOptions | None = None
 ) -> list[Result]:
     """One login per index for many registrations; one item's failure does not stop the rest."""
-    return run_batch(registrations, credentials, **kwargs).results
+    return run_batch(registrations, credentials, options).results
 
 
 def run_batch(
     registrations: Iterable[Registration],
     credentials: Credentials,
+    options: EngineOptions | None = None,
     *,
     remove_passkey: bool = False,
-    **kwargs: object,
 ) -> Batch:
     """:func:`register_many`, also saying how it logged in; ``remove_passkey`` removes the key at the end."""
     registrations = list(registrations)
@@ -426,13 +420,13 @@ def run_batch(
             url = registration.index.url
             eng = engines.get(url)
             if eng is None:
-                eng = engines[url] = Engine(registration.index, credentials, **kwargs)  # type: ignore[arg-type]
+                eng = engines[url] = Engine(registration.index, credentials, options)
                 try:
                     eng.check_pending_room([r for r in registrations if r.index.url == url])
                 except RegistrationFailed as exc:
                     refused[url] = exc
             if url in refused:
-                results.append(eng._failure(registration, refused[url], "web"))
+                results.append(eng.failure(registration, refused[url], "web"))
                 continue
             results.append(eng.register(registration))
         login = _login(list(engines.values()), remove_passkey)

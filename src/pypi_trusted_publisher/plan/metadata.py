@@ -1,4 +1,4 @@
-"""Where a project's source lives, from its public metadata (the JSON API; no login).
+"""Where a project's source lives, from its public metadata (the JSON API's ``info``, read by the engine).
 
 The latest release's ``info.project_urls`` (which Warehouse builds with the home
 page first) and ``info.home_page`` name the repository for most projects. A
@@ -11,11 +11,9 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from ..core.errors import RegistrationFailed
-from ..core.validation import GITHUB_OWNER_RE, GITHUB_REPOSITORY_RE, GITLAB_NAMESPACE_RE, GITLAB_PROJECT_RE, normalize
-from ..transports.web.http import Http
+from ..core.validation import GITHUB_OWNER_RE, GITHUB_REPOSITORY_RE, GITLAB_NAMESPACE_RE, GITLAB_PROJECT_RE
 
 HOSTS = {"github.com": "github.com", "www.github.com": "github.com", "gitlab.com": "gitlab.com",
          "www.gitlab.com": "gitlab.com"}
@@ -57,24 +55,6 @@ class NoRepository(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def read_metadata(http: Http, project: str) -> dict[str, Any] | None:
-    """``info`` of the project's latest release; None when it has no release (404)."""
-    response = http.get(f"/pypi/{quote(normalize(project), safe='')}/json")
-    if response.status_code == 404:
-        return None
-    if response.status_code != 200:
-        raise RegistrationFailed(
-            "unexpected-response", f"The JSON API answered HTTP {response.status_code} for {project!r}."
-        )
-    try:
-        info = response.json().get("info")
-    except (ValueError, AttributeError):
-        info = None
-    if not isinstance(info, dict):
-        raise RegistrationFailed("unexpected-response", f"The JSON API's answer for {project!r} has no info.")
-    return info
 
 
 def source_repository(info: dict[str, Any] | None) -> SourceRepository:

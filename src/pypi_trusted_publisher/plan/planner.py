@@ -22,10 +22,9 @@ from ..inputs.options import Options, resolve
 from ..preflight import Finding, check_publisher
 from ..preflight.uploads import index_label
 from ..transports.github import GitHubError, RateLimit
-from ..transports.web.http import Http
-from ..transports.web.projects import ListedProject, projects_path, read_projects
+from ..transports.web.projects import ListedProject
 from .jobs import Undecided, choose, upload_jobs
-from .metadata import NoRepository, read_metadata, source_repository
+from .metadata import NoRepository, source_repository
 from .sources import Source, SourceReader
 from .verdicts import ProjectPlan, Verdict
 
@@ -60,17 +59,15 @@ def one_line(finding: Finding) -> str:
 
 
 class Planner:
-    def __init__(self, engine: Engine, metadata: Http, reader: SourceReader, *, organization: str = "") -> None:
+    def __init__(self, engine: Engine, reader: SourceReader, *, organization: str = "") -> None:
         self.engine = engine
         self.index = engine.index
-        self.metadata = metadata
         self.reader = reader
         self.organization = organization
 
     def run(self) -> Plan:
         """Every project's plan; raises RegistrationFailed only when the projects page cannot be read."""
-        self.engine.login(projects_path(self.organization))
-        listed = read_projects(self.engine.session, self.organization)
+        listed = self.engine.projects(self.organization)
         ordered = sorted(listed, key=lambda project: normalize(project.name))
         projects = [self.assess(project) for project in ordered]
         api = self.reader.api
@@ -79,7 +76,7 @@ class Planner:
             self.engine.credentials.username,
             self.organization,
             projects,
-            self.engine.requests + self.metadata.requests,
+            self.engine.requests,
             api.requests,
             api.authenticated,
             api.rate,
@@ -94,7 +91,7 @@ class Planner:
         try:
             _, rows = self.engine.listing(Place(self.index, listed.name, Target.PROJECT))
             plan.existing = [row.publisher for row in rows]
-            repository = source_repository(read_metadata(self.metadata, listed.name))
+            repository = source_repository(self.engine.project_info(listed.name))
         except NoRepository as exc:
             return _settle(plan, Verdict.NO_REPOSITORY, exc.message)
         except RegistrationFailed as exc:

@@ -9,17 +9,19 @@ an interrupted run loses nothing either.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ..core.errors import RegistrationFailed, UsageError
-from ..core.models import Registration, Result
+from ..core.errors import UsageError
+from ..core.indexes import Index
+from ..core.models import Credentials, Registration, Result
+from ..engine.options import EngineOptions
 from ..inputs.config_file import DAILY_REGISTRATIONS, check_plan
 from ..transports.github import clock_time
 from .state import DONE, FAILED, LEFT, Progress, iso
@@ -48,23 +50,27 @@ STOPS_THE_RUN = frozenset(
 )
 
 
-def run_resumable(args: argparse.Namespace, out: TextIO, *, clock: Callable[[], float] = time.time) -> int:
-    from ..commands import _remote_failure, _resolve_all, _usage_failure
+@dataclass(frozen=True)
+class ResumeRequest:
+    """A resolved batch file to register; ``credentials`` is asked only when something is left to register."""
 
-    try:
-        if not args.config:
-            raise UsageError("--resume goes with --config FILE: the progress is kept next to that file")
-        if args.dry_run:
-            raise UsageError("--resume registers and records what it did; it cannot go with --dry-run")
-        registrations, notes = _resolve_all(args)
-        indexes = sorted({r.index.url for r in registrations})
-        if len(indexes) != 1:
-            raise UsageError("--resume works on one index at a time: pass one --index")
-        check_plan(registrations, resumable=True)
-        progress = Progress.load(Path(args.config), indexes[0], registrations)
-    except UsageError as exc:
-        return _usage_failure(exc, args.json, out)
-    for note in notes:
+    config: str  # the batch file, as the user named it
+    registrations: list[Registration]
+    engine: EngineOptions
+    credentials: Callable[[Index], Credentials]
+    notes: list[str]
+    as_json: bool = False
+
+
+def run_resumable(request: ResumeRequest, out: TextIO, *, clock: Callable[[], float] = time.time) -> int:
+    """Register what is left; UsageError before any request, RegistrationFailed when the login cannot start."""
+    registrations = request.registrations
+    indexes = sorted({r.index.url for r in registrations})
+    if len(indexes) != 1:
+        raise UsageError("--resume works on one index at a time: pass one --index")
+    check_plan(registrations, resumable=True)
+    progress = Progress.load(Path(request.config), indexes[0], registrations)
+    for note in request.notes:
         print(note, file=sys.stderr)
     todo = progress.todo()
     done_before = len(registrations) - len(todo)
@@ -73,31 +79,27 @@ def run_resumable(args: argparse.Namespace, out: TextIO, *, clock: Callable[[], 
     if todo and progress.not_before is not None and clock() < progress.not_before:
         print(f"PyPI's limit allows more registrations after {clock_time(progress.not_before)}; nothing was tried "
               "now (a login would be spent for nothing).", file=sys.stderr)
-        return _finish(args, out, progress, [], clock)
+        return _finish(request, out, progress, [], clock)
     if len(todo) > DAILY_REGISTRATIONS:
         runs = math.ceil(len(todo) / DAILY_REGISTRATIONS)
         print(f"{len(todo)} registrations left: PyPI allows {DAILY_REGISTRATIONS} a day per account and per IP, so "
               f"this will take {runs} runs, a day apart; each continues where the last stopped.", file=sys.stderr)
-    try:
-        results = _register(args, progress, todo, clock)
-    except RegistrationFailed as exc:
-        return _remote_failure(exc, args.json, out)
-    return _finish(args, out, progress, results, clock)
+    results = _register(request, progress, todo, clock)
+    return _finish(request, out, progress, results, clock)
 
 
 def _register(
-    args: argparse.Namespace, progress: Progress, todo: list[Registration], clock: Callable[[], float]
+    request: ResumeRequest, progress: Progress, todo: list[Registration], clock: Callable[[], float]
 ) -> list[Result]:
     """Register in order until the limit (or a login problem) stops the run; save after each one."""
-    from ..commands import _engine_kwargs, credentials_for
     from ..engine.engine import engine
 
     if not todo:
         return []
-    credentials = credentials_for(args, todo[0].index)
+    credentials = request.credentials(todo[0].index)
     results: list[Result] = []
     try:
-        with engine(todo[0].index, credentials, method=args.method, **_engine_kwargs(args)) as eng:
+        with engine(todo[0].index, credentials, request.engine) as eng:
             eng.check_pending_room(todo)
             for registration in todo:
                 result = eng.register(registration)
@@ -121,19 +123,19 @@ def _register(
 
 
 def _finish(
-    args: argparse.Namespace, out: TextIO, progress: Progress, results: list[Result], clock: Callable[[], float]
+    request: ResumeRequest, out: TextIO, progress: Progress, results: list[Result], clock: Callable[[], float]
 ) -> int:
     from ..render.results import json_line, summary_table, text
 
     counts = progress.counts()
     left = counts[LEFT] + counts[FAILED]
     after = progress.not_before if progress.not_before is not None and progress.not_before > clock() else None
-    if args.json:
+    if request.as_json:
         for result in results:
             print(json_line(result), file=out)
         summary = {
             "status": "complete" if not left else "incomplete",
-            "plan": args.config,
+            "plan": request.config,
             "state": str(progress.path),
             **counts,
             "not_before": iso(after) if after is not None else None,

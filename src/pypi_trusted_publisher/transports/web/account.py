@@ -12,7 +12,7 @@ from ...core.errors import RegistrationFailed
 from ...credentials.passkey import Passkey, PasskeyRefused
 from . import refusals
 from .pages import Page, UnexpectedPage
-from .session import LOGIN, WebSession, _fail_text
+from .session import LOGIN, WebSession, fail_text
 
 ACCOUNT = "/manage/account/"
 PROVISION = "/manage/account/webauthn-provision"
@@ -83,7 +83,7 @@ class SecurityDevices:
                 return
             raise
         reply = self.session.json_reply(response, "security-device set-up")
-        refusal = _fail_text(reply)
+        refusal = fail_text(reply)
         if refusal is not None:
             reason = "label-in-use" if "already in use" in refusal else "passkey-refused"
             raise RegistrationFailed(reason, f"PyPI refused the security device: {refusal.rstrip('.')}.")

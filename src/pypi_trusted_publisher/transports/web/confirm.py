@@ -9,8 +9,6 @@ whatever it returns with :func:`check_confirm_link` before opening it.
 
 from __future__ import annotations
 
-import getpass
-import sys
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -53,24 +51,6 @@ class NoConfirmation:
 
     def confirm_link(self, request: ConfirmationRequest) -> Secret | None:
         return None
-
-
-class TerminalConfirmation:
-    """Ask the maintainer to paste the link; input is not echoed."""
-
-    advice = TERMINAL_ADVICE
-
-    def confirm_link(self, request: ConfirmationRequest) -> Secret | None:
-        print(
-            f"\nPyPI does not recognise this IP address for {request.username!r} and sent an e-mail\n"
-            f"titled {request.email_subject!r} (after the site's name in brackets).\n"
-            "Paste the confirmation link from it here\n"
-            "(input is hidden; press Enter on an empty line to give up):",
-            file=sys.stderr,
-            flush=True,
-        )
-        value = getpass.getpass("Confirmation link: ").strip()
-        return Secret(value) if value else None
 
 
 def check_confirm_link(link: Secret, index: Index) -> Secret:

@@ -232,7 +232,7 @@ class WebSession:
         assert key is not None
         token = urlsplit(url).query
         options = self.json_reply(self.http.get(f"{WEBAUTHN_OPTIONS}?{token}"), "security-key login")
-        refusal = _fail_text(options)
+        refusal = fail_text(options)
         if refusal is not None:
             if EXPIRED_TWO_FACTOR in refusal.lower():
                 return False
@@ -247,7 +247,7 @@ class WebSession:
         if response.status_code == 429:
             raise self._rate_limited(response, "two-factor")
         reply = self.json_reply(response, "security-key login")
-        refusal = _fail_text(reply)
+        refusal = fail_text(reply)
         if refusal is None and "success" in reply:
             self.second_factor = "security-key"
             return True
@@ -375,7 +375,7 @@ class WebSession:
         )
 
 
-def _fail_text(reply: dict[str, Any]) -> str | None:
+def fail_text(reply: dict[str, Any]) -> str | None:
     """The errors of a ``{"fail": {"errors": [...]}}`` reply, or None when it is not a failure."""
     fail = reply.get("fail")
     if fail is None:
