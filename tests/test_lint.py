@@ -31,3 +31,9 @@ def test_zizmor_is_clean():
     proc = subprocess.run([tool("zizmor"), "--offline", "--no-progress", *files], cwd=ROOT, capture_output=True,
                           text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_strict_is_clean():
+    """``[tool.mypy]`` in pyproject.toml: strict, over src/; zero errors."""
+    proc = subprocess.run([tool("mypy"), "--no-error-summary"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -20,6 +20,7 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from ..core.models import Registration
     from ..inputs.options import Options
     from ..preflight import Report
 
@@ -65,10 +66,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     request = CheckRequest.from_args(args)
     access = request.access
     place = None
+    registrations: list[Registration] = []
     try:
         if request.listed:
             place = listed_place(request)
-            registrations, reports = [], listed_reports(access, place)
+            reports = listed_reports(access, place)
         else:
             registrations, _ = resolve_all(request.options)
             reports = [preflight(r, r.target is Target.PENDING) for r in registrations]

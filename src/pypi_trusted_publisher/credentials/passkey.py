@@ -227,7 +227,7 @@ class Passkey:
         if b64url(self.credential_id) in excluded:
             raise PasskeyRefused("passkey-exists", "This security key is already enrolled on the account.")
         client_data = self._client_data("webauthn.create", options.get("challenge"))
-        public_key = CoseES256.from_cryptography_key(self._key().public_key())
+        public_key = CoseES256.from_cryptography_key(self._key().public_key())  # type: ignore[no-untyped-call]
         credential = AttestedCredentialData.create(bytes(16), self.credential_id, public_key)
         flags = AuthenticatorData.FLAG.UP | AuthenticatorData.FLAG.AT
         auth_data = AuthenticatorData.create(_rp_hash(self.rp_id), flags, 0, credential)

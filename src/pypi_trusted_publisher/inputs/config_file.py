@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import fields, replace
 from pathlib import Path
+from typing import Any
 
 from ..core.errors import UsageError
 from ..core.models import Registration, Target
@@ -20,10 +21,10 @@ PENDING_LIMIT = 3
 OPTION_NAMES = {f.name for f in fields(Options)} - {"index"}
 
 
-def _entry(table: object, where: str) -> dict[str, object]:
+def _entry(table: object, where: str) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise UsageError(f"{where} must be a table")
-    entry = {}
+    entry: dict[str, Any] = {}  # values checked below: a string, or a Target
     for key, value in table.items():
         name = key.replace("-", "_")
         if name == "pending":

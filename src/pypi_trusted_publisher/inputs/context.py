@@ -138,7 +138,8 @@ def _upload_host(job: dict[str, object]) -> str | None:
     steps = job.get("steps")
     for step in steps if isinstance(steps, list) else []:
         if isinstance(step, dict) and str(step.get("uses", "")).startswith(PUBLISH_ACTION):
-            inputs = step.get("with") if isinstance(step.get("with"), dict) else {}
+            given = step.get("with")
+            inputs = given if isinstance(given, dict) else {}
             url = str(inputs.get("repository-url") or inputs.get("repository_url") or "https://upload.pypi.org/")
             host = urlsplit(url).hostname or ""
             return {"upload.pypi.org": "pypi.org", "test.pypi.org": "test.pypi.org"}.get(host, host)

@@ -107,8 +107,8 @@ def _repository_path(host: str, path: str) -> str:
         return ""
     if host == "github.com":
         owner, name = segments[0], segments[1].removesuffix(".git")
-        ok = GITHUB_OWNER_RE.fullmatch(owner) and GITHUB_REPOSITORY_RE.fullmatch(name) and name not in (".", "..")
+        ok = bool(GITHUB_OWNER_RE.fullmatch(owner) and GITHUB_REPOSITORY_RE.fullmatch(name)) and name not in (".", "..")
         return f"{owner}/{name}" if ok else ""
     namespace, name = "/".join(segments[:-1]), segments[-1].removesuffix(".git")
-    ok = GITLAB_NAMESPACE_RE.fullmatch(namespace) and GITLAB_PROJECT_RE.fullmatch(name)
+    ok = bool(GITLAB_NAMESPACE_RE.fullmatch(namespace) and GITLAB_PROJECT_RE.fullmatch(name))
     return f"{namespace}/{name}" if ok else ""

@@ -42,7 +42,7 @@ class Checkouts:
 
     def find(self, repository: SourceRepository) -> tuple[Path | None, list[str]]:
         """The clone of ``repository``, and notes about folders that looked like it but are not clones."""
-        notes = []
+        notes: list[str] = []
         for child in self._folders():
             if child.name.lower() == repository.name.lower():
                 if (child / ".git").exists():

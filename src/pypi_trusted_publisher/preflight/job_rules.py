@@ -39,7 +39,8 @@ def environment(checker: Checker, job: Job, holder: YamlMap | None, file: str, w
     raw = holder.get("environment") if holder is not None else None
     where: Where = (file, holder.line_of("environment") if holder is not None else job.line)
     if isinstance(raw, YamlMap):
-        raw, where = raw.get("name"), (file, raw.line_of("name"))
+        where = (file, raw.line_of("name"))
+        raw = raw.get("name")
     if not isinstance(raw, str) or not raw.strip():
         checker.add(
             "error",

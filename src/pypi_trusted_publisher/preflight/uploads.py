@@ -158,7 +158,8 @@ def scan_script(
             if not match:
                 continue
             args = COMMAND_END_RE.split(logical[match.end() :], maxsplit=1)[0]
-            target, target_where = DEFAULT_UPLOAD_HOST, where
+            target: str | None = DEFAULT_UPLOAD_HOST
+            target_where = where
             flag = TARGET_FLAG_RE.search(args)
             variable = next((name for name in tool.target_env if env.get(name, ("",))[0]), None)
             if flag:
@@ -178,12 +179,13 @@ def _action_upload(step: YamlMap, file: str) -> Upload:
     where: Where = (file, step.line_of("uses"))
     inputs = step.get("with")
     inputs = inputs if isinstance(inputs, YamlMap) else YamlMap(step.line)
-    target, target_where = DEFAULT_UPLOAD_HOST, where
+    target: str | None = DEFAULT_UPLOAD_HOST
+    target_where = where
     for name in ("repository-url", "repository_url"):
         if inputs.get(name):
             target, target_where = _host(str(inputs[name])), (file, inputs.line_of(name))
             break
-    secrets = ()
+    secrets: tuple[tuple[str, Where], ...] = ()
     if str(inputs.get("password") or "").strip():
         secrets = (("the `password:` input", (file, inputs.line_of("password"))),)
     return Upload(PUBLISH_ACTION, target, target_where, secrets, str(step.get("if") or ""))

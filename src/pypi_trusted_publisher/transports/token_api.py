@@ -43,7 +43,7 @@ def _error_text(response: httpx.Response) -> str:
         return f"HTTP {response.status_code}"
     if isinstance(body, dict):
         if isinstance(body.get("error"), str):
-            return body["error"]
+            return str(body["error"])
         errors = body.get("errors")
         if isinstance(errors, dict):
             return "; ".join(

@@ -186,7 +186,7 @@ class Http:
 
     def location(self, response: httpx.Response) -> str:
         """The redirect target as a path on this index; other hosts are refused."""
-        target = urljoin(str(response.request.url), response.headers.get("Location", ""))
+        target = urljoin(str(response.request.url), str(response.headers.get("Location", "")))
         parts = urlsplit(target)
         if f"{parts.scheme}://{parts.netloc}" != self.index.origin:
             raise RegistrationFailed(

@@ -105,7 +105,7 @@ class WebRegistrar:
         ask = f"Ask an Owner of {name!r} to run this, or to use the manual link below."
         try:
             status, page = self.session.open(ACCOUNT_PROJECTS)
-            roles = {canonicalize_name(p.name): p.owner for p in parse_projects(page)} if status == 200 else None
+            roles = {str(canonicalize_name(p.name)): p.owner for p in parse_projects(page)} if status == 200 else None
         except RegistrationFailed:
             roles = None
         if roles is None:
