@@ -35,9 +35,10 @@ from tests.passkeys import seed_key  # noqa: E402
 
 import plan_scenario  # noqa: E402
 from pypi_trusted_publisher.core.indexes import resolve_index  # noqa: E402
-from pypi_trusted_publisher.core.models import Credentials, Registration, Status, Target  # noqa: E402
+from pypi_trusted_publisher.core.models import Registration, Status, Target  # noqa: E402
 from pypi_trusted_publisher.core.publishers import GitHubPublisher  # noqa: E402
 from pypi_trusted_publisher.core.secret import Secret  # noqa: E402
+from pypi_trusted_publisher.credentials.values import Credentials  # noqa: E402
 from pypi_trusted_publisher.engine.engine import Engine  # noqa: E402
 from pypi_trusted_publisher.engine.options import EngineOptions  # noqa: E402
 

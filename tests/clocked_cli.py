@@ -17,7 +17,7 @@ from pathlib import Path
 from clocks import FileClock
 from pypi_trusted_publisher import commands as cli
 from pypi_trusted_publisher.core.indexes import Index
-from pypi_trusted_publisher.core.models import Credentials
+from pypi_trusted_publisher.credentials.values import Credentials
 from pypi_trusted_publisher.engine import engine
 from pypi_trusted_publisher.engine.options import EngineOptions
 

@@ -29,7 +29,8 @@ from pypi_trusted_publisher.action.confirmation import IssueConfirmation
 from pypi_trusted_publisher.action.entrypoint import OUTPUTS, main
 from pypi_trusted_publisher.action.settings import env_name
 from pypi_trusted_publisher.core.errors import RegistrationFailed
-from pypi_trusted_publisher.core.models import Credentials, Registration, Result, Status, Target
+from pypi_trusted_publisher.core.models import Registration, Result, Status, Target
+from pypi_trusted_publisher.credentials.values import Credentials
 from pypi_trusted_publisher.engine import engine
 from pypi_trusted_publisher.engine.options import EngineOptions
 from pypi_trusted_publisher.render import results as render

@@ -20,7 +20,7 @@ import pytest
 from clocks import FileClock
 from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
 from pypi_trusted_publisher.core.indexes import resolve_index
-from pypi_trusted_publisher.core.models import Credentials, Registration
+from pypi_trusted_publisher.core.models import Registration
 from pypi_trusted_publisher.core.publishers import (
     ActiveStatePublisher,
     GitHubPublisher,
@@ -28,6 +28,7 @@ from pypi_trusted_publisher.core.publishers import (
     GooglePublisher,
 )
 from pypi_trusted_publisher.core.secret import Secret
+from pypi_trusted_publisher.credentials.values import Credentials
 from pypi_trusted_publisher.engine.engine import register
 from pypi_trusted_publisher.engine.options import EngineOptions
 

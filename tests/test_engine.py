@@ -9,10 +9,11 @@ import pytest
 from clocks import Clock
 from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
 from pypi_trusted_publisher.core.indexes import resolve_index
-from pypi_trusted_publisher.core.models import Credentials, Registration, Status, Target
+from pypi_trusted_publisher.core.models import Registration, Status, Target
 from pypi_trusted_publisher.core.publishers import GitHubPublisher, GooglePublisher
 from pypi_trusted_publisher.core.secret import Secret
 from pypi_trusted_publisher.core.waits import Wait
+from pypi_trusted_publisher.credentials.values import Credentials
 from pypi_trusted_publisher.engine.engine import Engine, register
 from pypi_trusted_publisher.engine.options import EngineOptions
 from pypi_trusted_publisher.transports.web.confirm import ConfirmationRequest

@@ -9,9 +9,10 @@ import pytest
 
 from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
 from pypi_trusted_publisher.core.indexes import resolve_index
-from pypi_trusted_publisher.core.models import Credentials, Registration, Status
+from pypi_trusted_publisher.core.models import Registration, Status
 from pypi_trusted_publisher.core.publishers import GitHubPublisher
 from pypi_trusted_publisher.core.secret import Secret
+from pypi_trusted_publisher.credentials.values import Credentials
 from pypi_trusted_publisher.engine.engine import register
 from pypi_trusted_publisher.engine.options import EngineOptions
 

@@ -17,9 +17,10 @@ from fake_warehouse import DEFAULT_USERNAME, FakeWarehouse
 from file_keyring import keyring_env
 from pypi_trusted_publisher.core.errors import RegistrationFailed
 from pypi_trusted_publisher.core.indexes import resolve_index
-from pypi_trusted_publisher.core.models import Credentials, Registration, Status
+from pypi_trusted_publisher.core.models import Registration, Status
 from pypi_trusted_publisher.core.publishers import GitHubPublisher
 from pypi_trusted_publisher.core.secret import Secret
+from pypi_trusted_publisher.credentials.values import Credentials
 from pypi_trusted_publisher.engine.engine import register
 from pypi_trusted_publisher.engine.options import EngineOptions
 from test_cli_e2e import GH, run

@@ -255,9 +255,10 @@ def test_standard_output_only_when_it_is_not_a_terminal(wh):
 def test_run_batch_removes_the_key_it_logged_in_with(wh):
     """The action's remove-passkey: enrolled key → login from an unseen IP → registered → the key is gone."""
     from pypi_trusted_publisher.core.indexes import resolve_index
-    from pypi_trusted_publisher.core.models import Credentials, Registration, Target
+    from pypi_trusted_publisher.core.models import Registration, Target
     from pypi_trusted_publisher.core.publishers import GitHubPublisher
     from pypi_trusted_publisher.core.secret import Secret
+    from pypi_trusted_publisher.credentials.values import Credentials
     from pypi_trusted_publisher.engine.engine import run_batch
 
     key = seed_key(wh, DEFAULT_USERNAME)

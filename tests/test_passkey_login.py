@@ -12,9 +12,9 @@ import webauthn
 
 from pypi_trusted_publisher.core.errors import RegistrationFailed
 from pypi_trusted_publisher.core.indexes import resolve_index
-from pypi_trusted_publisher.core.models import Credentials
 from pypi_trusted_publisher.core.secret import Secret
 from pypi_trusted_publisher.credentials.passkey import Passkey, b64url
+from pypi_trusted_publisher.credentials.values import Credentials
 from pypi_trusted_publisher.transports.web.confirm import NoConfirmation
 from pypi_trusted_publisher.transports.web.http import Http
 from pypi_trusted_publisher.transports.web.session import TotpSource, WebSession

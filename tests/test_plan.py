@@ -15,9 +15,10 @@ from plan_scenario import monorepo, release
 from pypi_trusted_publisher.commands import main
 from pypi_trusted_publisher.core.errors import RegistrationFailed, UsageError
 from pypi_trusted_publisher.core.indexes import resolve_index
-from pypi_trusted_publisher.core.models import Credentials, Registration, Target
+from pypi_trusted_publisher.core.models import Registration, Target
 from pypi_trusted_publisher.core.publishers import GitHubPublisher, GitLabPublisher
 from pypi_trusted_publisher.core.secret import Secret
+from pypi_trusted_publisher.credentials.values import Credentials
 from pypi_trusted_publisher.engine.engine import Engine, engine
 from pypi_trusted_publisher.engine.options import EngineOptions
 from pypi_trusted_publisher.inputs.config_file import check_plan, load_config

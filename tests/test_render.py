@@ -47,8 +47,7 @@ def test_a_removal_shows_where_it_was_managed_not_how_to_add() -> None:
 
 
 def test_listings_count_in_the_singular() -> None:
-    from pypi_trusted_publisher.core.models import Place
-    from pypi_trusted_publisher.transports.web.pages import Row
+    from pypi_trusted_publisher.core.models import Place, Row
 
     place = Place(resolve_index("pypi"), "my-pkg", Target.PROJECT)
     row = Row("1", REGISTRATION.publisher, "my-pkg")

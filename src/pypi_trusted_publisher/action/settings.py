@@ -13,10 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from ..core.errors import UsageError
-from ..core.models import Credentials, Target
+from ..core.models import Target
 from ..core.secret import Secret
 from ..core.validation import TIMEOUT_LIMITS, number_in_range
 from ..credentials.passkey import Passkey
+from ..credentials.values import Credentials
 from ..inputs.options import Options
 from .confirmation import ConfirmationSettings
 

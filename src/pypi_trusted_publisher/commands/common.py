@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn, TextIO, TypeAlias
 
 from ..core.errors import RegistrationFailed, UsageError
-from ..core.models import Credentials, Place, Registration, Target
+from ..core.models import Place, Registration, Target
 from ..core.secret import Secret
+from ..credentials.values import Credentials
 from ..inputs.options import Options
 
 if TYPE_CHECKING:

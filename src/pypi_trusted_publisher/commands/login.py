@@ -24,8 +24,8 @@ from .common import Access, Subcommands, add_access_arguments, add_index_argumen
 
 if TYPE_CHECKING:
     from ..core.indexes import Index
-    from ..core.models import Credentials
     from ..credentials.keyring_store import KeyringStore
+    from ..credentials.values import Credentials
 
 EXIT_OK, EXIT_FAILED = 0, 1
 SHOWN = {"password": "password", "passkey": "security key", "totp-secret": "TOTP secret"}

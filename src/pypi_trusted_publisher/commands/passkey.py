@@ -29,7 +29,7 @@ from .common import (
 
 if TYPE_CHECKING:
     from ..core.indexes import Index
-    from ..core.models import Credentials
+    from ..credentials.values import Credentials
     from ..engine.engine import Engine
 
 

@@ -5,18 +5,12 @@ inputs → :class:`Registration` (validated) → transport → :class:`Result` �
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from .indexes import Index
 from .publishers import Publisher, to_dict
-from .secret import Secret
 from .validation import normalize
-
-if TYPE_CHECKING:
-    from ..credentials.passkey import Passkey
 
 
 class Status(StrEnum):
@@ -73,31 +67,6 @@ class Registration:
         return Place(self.index, self.project, self.target, self.organization)
 
 
-@dataclass(frozen=True, repr=False)
-class Credentials:
-    username: str = ""
-    password: Secret = field(default_factory=lambda: Secret(""))
-    totp_secret: Secret = field(default_factory=lambda: Secret(""))
-    totp_code: Secret = field(default_factory=lambda: Secret(""))
-    api_token: Secret = field(default_factory=lambda: Secret(""))
-    # A software security key: used instead of the TOTP code when given (no new-IP e-mail).
-    passkey: Passkey | None = None
-    # Where each value came from ("PYPI_PASSWORD", "keyring", "~/.pypirc [pypi]", "prompt"), never the value.
-    sources: Mapping[str, str] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()  # sources that were skipped, and why (for -v)
-
-    def __repr__(self) -> str:
-        return f"Credentials(username={self.username!r}, secrets=***)"
-
-    def secrets(self) -> list[str]:
-        """Every secret value, for masking."""
-        values = (self.password, self.totp_secret, self.totp_code, self.api_token)
-        found = [s.reveal() for s in values if s]
-        if self.passkey is not None:
-            found += [self.passkey.encode().reveal(), *self.passkey.secrets()]
-        return found
-
-
 @dataclass(frozen=True)
 class Result:
     status: Status
@@ -135,3 +104,12 @@ class Result:
         if self.retry_after is not None:
             data["retry_after"] = self.retry_after
         return data
+
+
+@dataclass(frozen=True)
+class Row:
+    """One publisher row of a listing."""
+
+    publisher_id: str
+    publisher: Publisher
+    project_name: str = ""  # pending listings only

@@ -23,8 +23,8 @@ from .passkey import ENV as DEFAULT_SECRET_NAME
 
 if TYPE_CHECKING:
     from ..core.indexes import Index
-    from ..core.models import Credentials
     from .keyring_store import KeyringStore
+    from .values import Credentials
 
 REPOSITORY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+")
 SECRET_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.indexes import Index
-from ..core.models import Credentials
 from ..core.secret import Secret
 from .keyring_store import KeyringStore, KeyringUnavailable
+from .values import Credentials
 
 KEYRING = "keyring"
 PROMPT = "prompt"

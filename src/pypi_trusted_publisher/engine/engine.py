@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.errors import RegistrationFailed
 from ..core.indexes import Index
-from ..core.models import Credentials, Place, Registration, Result, Status, Target
+from ..core.models import Place, Registration, Result, Status, Target
 from ..core.wording import sentences
+from ..credentials.values import Credentials
 from ..transports import links
 from .options import ENV_NAMES, METHODS, EngineOptions
 
 if TYPE_CHECKING:
+    from ..core.models import Row
     from ..transports.web.account import SecurityDevices
     from ..transports.web.http import Http
-    from ..transports.web.pages import Row
     from ..transports.web.projects import ListedProject
     from ..transports.web.registrar import Outcome
 

@@ -20,7 +20,8 @@ from typing import TextIO
 
 from ..core.errors import UsageError
 from ..core.indexes import Index
-from ..core.models import Credentials, Registration, Result
+from ..core.models import Registration, Result
+from ..credentials.values import Credentials
 from ..engine.options import EngineOptions
 from ..inputs.config_file import DAILY_REGISTRATIONS, check_plan
 from ..transports.github import clock_time

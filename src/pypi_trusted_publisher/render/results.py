@@ -12,7 +12,7 @@ from ..core.wording import plural
 from ..inputs.options import Default, Resolved
 
 if TYPE_CHECKING:
-    from ..transports.web.pages import Row
+    from ..core.models import Row
 
 SYMBOL = {
     Status.REGISTERED: "✓ registered",

@@ -13,6 +13,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
 from ...core.errors import RegistrationFailed
+from ...core.models import Row
 from ...core.publishers import (
     GITLAB_ISSUER,
     ActiveStatePublisher,
@@ -30,15 +31,6 @@ DELETE_DEVICE_ACTION = "/manage/account/webauthn-provision/delete"
 class Flash:
     level: str  # "error", "warning", "info" or "success"
     text: str
-
-
-@dataclass(frozen=True)
-class Row:
-    """One publisher row of a listing."""
-
-    publisher_id: str
-    publisher: Publisher
-    project_name: str = ""  # pending listings only
 
 
 class UnexpectedPage(RegistrationFailed):

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from packaging.utils import canonicalize_name
 
 from ...core.errors import RegistrationFailed, UsageError
-from ...core.models import Place, Registration, Target
+from ...core.models import Place, Registration, Row, Target
 from ...core.publishers import Publisher, same_publisher
 from ...core.validation import validate_project_name, validate_publisher
 from ...core.wording import plural, sentences
 from .. import links
 from . import refusals
 from .http import retry_after_seconds
-from .pages import Page, Row
+from .pages import Page
 from .projects import ACCOUNT_PROJECTS, parse_projects
 from .session import WebSession
 

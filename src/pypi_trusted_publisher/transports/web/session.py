@@ -17,10 +17,10 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from ...core.errors import RegistrationFailed
-from ...core.models import Credentials
 from ...core.secret import Secret
 from ...core.waits import Wait, Waiter, quietly
 from ...core.wording import sentences
+from ...credentials.values import Credentials
 from . import refusals
 from .confirm import ConfirmationProvider, ConfirmationRequest, check_confirm_link
 from .http import GET_ATTEMPTS, Http, retry_after_seconds
