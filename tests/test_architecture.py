@@ -18,7 +18,7 @@ ALLOWED = {
     "transports": {"core", "credentials"},
     "engine": {"core", "credentials", "transports"},
     "render": {"core", "inputs"},
-    "preflight": {"core", "inputs"},
+    "preflight": {"core", "inputs", "transports"},
     "plan": {"core", "credentials", "inputs", "transports", "engine", "render", "preflight"},
     "commands": {"core", "credentials", "inputs", "transports", "engine", "render", "preflight", "plan"},
     "action": {"core", "credentials", "inputs", "transports", "engine", "render", "preflight", "plan"},

@@ -14,10 +14,10 @@ from typing import TextIO
 
 from .. import __version__
 from ..core.errors import UsageError
-from . import add, check, listing, login, passkey, plan, remove
+from . import add, check, claim, listing, login, passkey, plan, remove
 from .common import EXIT_FAILED, Parser, usage_failure
 
-SUBCOMMANDS = (add, check, listing, remove, passkey, plan, login)
+SUBCOMMANDS = (add, check, listing, remove, claim, passkey, plan, login)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,7 +5,9 @@ inputs → :class:`Registration` (validated) → transport → :class:`Result` �
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from .indexes import Index
@@ -113,3 +115,51 @@ class Row:
     publisher_id: str
     publisher: Publisher
     project_name: str = ""  # pending listings only
+
+
+class ClaimStatus(StrEnum):
+    CLAIMED = "claimed"  # a pending publisher became the project
+    PROVEN = "proven"  # a normal publisher accepted this job's token
+    FAILED = "failed"
+    SKIPPED = "skipped"  # not asked, or not possible in this job (the action says why)
+
+    @property
+    def ok(self) -> bool:
+        return self in (ClaimStatus.CLAIMED, ClaimStatus.PROVEN, ClaimStatus.SKIPPED)
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    status: ClaimStatus
+    index: Index
+    project: str
+    message: str
+    reason: str = ""
+    fix: str = ""
+    code: str = ""  # PyPI's error code, when it refused
+    expires: int | None = None  # when the dropped upload token expires (epoch seconds)
+    verified: bool | None = None  # the index lists the project afterwards
+    claims: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.status.ok else 1
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "status": self.status.value,
+            "index": self.index.url,
+            "project": self.project,
+            "message": self.message,
+            "reason": self.reason or None,
+            "fix": self.fix or None,
+            "code": self.code or None,
+            "expires": iso_time(self.expires) if self.expires is not None else None,
+            "verified": self.verified,
+            "claims": dict(self.claims),
+        }
+
+
+def iso_time(epoch: int) -> str:
+    """``2026-12-07T13:32:10Z``."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

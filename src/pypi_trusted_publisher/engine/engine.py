@@ -304,7 +304,7 @@ class Engine:
             return registration.target is Target.PENDING, ""
         if reason in ("network", "timeout"):
             return None, ""
-        listed = project_listed(self.http, registration)
+        listed = project_listed(self.http, registration.normalized_project)
         if listed:
             return False, ""
         if listed is False:

@@ -9,14 +9,14 @@ httpx is imported on first use so that importing the CLI stays cheap.
 
 from __future__ import annotations
 
-import base64
-import json
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from ..core.indexes import Index
 from ..core.publishers import GitHubPublisher, Publisher
+from ..core.secret import Secret
 from ..inputs.context import RepoContext
+from ..transports.oidc import AUDIENCE_PATH, PERMISSION_FIX, OidcFailure, decode_claims, github_token, parse_audience
 from .findings import Finding, Report
 from .github_jobs import WORKFLOWS_DIR
 from .rules import describe
@@ -36,92 +36,23 @@ CLAIM_NAMES = (
     "environment",
 )
 MISSING = "MISSING"
-PERMISSION_FIX = "Add `id-token: write` under `permissions:` of the publishing job, and run the check in it."
 
 
-class OidcFailure(Exception):
-    """The audience or the token could not be fetched; carries the finding to report."""
-
-    def __init__(self, code: str, message: str, fix: str) -> None:
-        super().__init__(message)
-        self.finding = Finding("error", code, message, fix)
-
-
-def decode_claims(token: str) -> dict[str, Any]:
-    """The JWT payload, unverified: we only compare it, PyPI does the verifying."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise ValueError("not a JWT")
-    payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    if not isinstance(payload, dict):
-        raise ValueError("JWT payload is not an object")
-    return payload
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def fetch_claims(client: httpx.Client, index: Index, request_url: str, request_token: str) -> dict[str, Any]:
-    """Audience from the index, then the job's token from GitHub, as claims."""
+def fetch_claims(client: httpx.Client, index: Index, request_url: str, request_token: Secret) -> dict[str, Any]:
+    """Audience from the index, then the job's token from GitHub, as claims; OidcFailure says which step failed."""
     import httpx
 
-    audience_url = f"{index.origin}/_/oidc/audience"
-    host = index.host
+    audience_url = f"{index.origin}{AUDIENCE_PATH}"
     try:
         response = client.get(audience_url)
     except httpx.HTTPError as exc:
         raise OidcFailure(
-            "oidc-audience-failed",
+            "audience",
             f"Could not reach {audience_url} ({exc.__class__.__name__}).",
             "Check the index URL and the runner's network, then retry.",
         ) from None
-    if response.status_code == 403:
-        raise OidcFailure(
-            "oidc-audience-failed",
-            f"{host} has trusted publishing disabled (HTTP 403).",
-            "Use an index with trusted publishing enabled.",
-        )
-    if response.status_code == 404:
-        raise OidcFailure(
-            "oidc-audience-failed",
-            f"{host} does not indicate trusted publishing support (HTTP 404).",
-            "Check the index URL: it must be a Warehouse instance such as pypi.org.",
-        )
-    audience = _json(response).get("audience") if response.is_success else None
-    if not isinstance(audience, str) or not audience:
-        raise OidcFailure(
-            "oidc-audience-failed",
-            f"{audience_url} answered HTTP {response.status_code} without an audience.",
-            "Wait a few minutes and retry; the index may be down.",
-        )
-    try:
-        # The request URL already carries a query (api-version): add to it, don't replace it.
-        url = httpx.URL(request_url).copy_add_param("audience", audience)
-        response = client.get(url, headers={"Authorization": f"bearer {request_token}"})
-    except httpx.HTTPError as exc:
-        raise OidcFailure(
-            "oidc-token-failed",
-            f"Could not request an OIDC token from GitHub ({exc.__class__.__name__}).",
-            "Retry; GitHub's token service may be unavailable.",
-        ) from None
-    value = _json(response).get("value") if response.is_success else None
-    if not isinstance(value, str):
-        raise OidcFailure(
-            "oidc-token-failed", f"GitHub refused the OIDC token request (HTTP {response.status_code}).", PERMISSION_FIX
-        )
-    try:
-        return decode_claims(value)
-    except ValueError:
-        raise OidcFailure(
-            "oidc-token-failed",
-            "GitHub returned an OIDC token that is not a readable JWT.",
-            "Retry; if it persists, report it to GitHub.",
-        ) from None
+    audience = parse_audience(response, index)
+    return decode_claims(github_token(client, request_url, request_token, audience))
 
 
 def compare_claims(publisher: GitHubPublisher, claims: dict[str, Any]) -> list[Finding]:
@@ -256,9 +187,9 @@ def check_oidc(
     own_client = client is None
     client = client or httpx.Client(timeout=timeout)
     try:
-        claims = fetch_claims(client, index, request_url, request_token)
+        claims = fetch_claims(client, index, request_url, Secret(request_token))
     except OidcFailure as failure:
-        return Report([failure.finding], checked)
+        return Report([Finding("error", f"oidc-{failure.step}-failed", failure.message, failure.fix)], checked)
     finally:
         if own_client:
             client.close()

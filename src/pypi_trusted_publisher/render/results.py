@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..core.models import Place, Result, Status
+from ..core.models import ClaimResult, ClaimStatus, Place, Result, Status
 from ..core.publishers import to_dict
 from ..core.wording import plural
 from ..inputs.options import Default, Resolved
@@ -74,6 +74,33 @@ def json_line(result: Result, **extra: object) -> str:
     data = result.to_dict()
     data.update({key: value for key, value in extra.items() if value is not None})
     return _dumps(data)
+
+
+CLAIM_SYMBOL = {
+    ClaimStatus.CLAIMED: "✓ claimed",
+    ClaimStatus.PROVEN: "✓ proven",
+    ClaimStatus.FAILED: "✗ claim failed",
+    ClaimStatus.SKIPPED: "• claim skipped",
+}
+
+
+def claim_text(result: ClaimResult) -> str:
+    """The claim's outcome, the fix when it failed, and the job's claims PyPI matched (never a token)."""
+    lines = [f"{CLAIM_SYMBOL[result.status]}: {result.message}"]
+    lines.append(f"  index     {result.index.url}")
+    lines.append(f"  project   {result.project}")
+    if result.reason:
+        lines.append(f"  reason    {result.reason}")
+    if result.fix:
+        lines.append(f"  fix       {result.fix}")
+    if result.claims:
+        lines.append("  the job's token (for debugging):")
+        lines += [f"    {name:<19} {value}" for name, value in result.claims.items()]
+    return "\n".join(lines)
+
+
+def claim_line(result: ClaimResult) -> str:
+    return _dumps(result.to_dict())
 
 
 def shaped_line(**values: object) -> str:

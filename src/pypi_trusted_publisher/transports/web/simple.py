@@ -13,15 +13,15 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ...core.errors import RegistrationFailed
-from ...core.models import Registration
+from ...core.validation import normalize
 from .http import Http
 
 PEP_691 = "application/vnd.pypi.simple.v1+json"
 
 
-def project_listed(http: Http, registration: Registration) -> bool | None:
+def project_listed(http: Http, project: str) -> bool | None:
     """True when the simple index lists the project, False on its 404, None when it did not answer."""
-    path = f"/simple/{quote(registration.normalized_project, safe='')}/"
+    path = f"/simple/{quote(normalize(project), safe='')}/"
     try:
         response = http.get(path, headers={"Accept": PEP_691})
     except RegistrationFailed:
