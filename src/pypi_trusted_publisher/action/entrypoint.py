@@ -17,10 +17,10 @@ from pathlib import Path
 
 from .. import preflight
 from ..core.errors import UsageError
-from ..core.models import Registration, Result, Status, Target
+from ..core.models import ClaimResult, ClaimStatus, Registration, Result, Status, Target
 from ..core.publishers import to_dict
 from ..core.waits import one_line
-from ..core.wording import sentences
+from ..core.wording import capitalized, sentences
 from ..engine import engine
 from ..engine.options import EngineOptions
 from ..inputs.config_file import check_plan
@@ -36,7 +36,7 @@ from .settings import CREDENTIAL_NAMES, ActionSettings, parse, secret_values
 
 OUTPUTS = (
     "status", "project", "pending", "publisher", "manage-url", "manual-url",
-    "message", "reason", "check", "json", "results", "login",
+    "message", "reason", "check", "json", "results", "login", "claim", "claimed-project",
 )  # fmt: skip
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 TITLE = "PyPI trusted publisher"
@@ -215,6 +215,95 @@ def report_login(runner: Runner, login: engine.Login, settings: ActionSettings) 
     return True
 
 
+def claim(
+    runner: Runner, env: Mapping[str, str], registration: Registration, settings: ActionSettings, exists: bool | None
+) -> ClaimResult:
+    """One exchange of this job's OIDC token (engine/claim.py); both tokens are masked as they arrive."""
+    from ..engine.claim import ClaimRequest
+    from ..engine.claim import claim as exchange
+
+    request = ClaimRequest(registration.index, registration.project, registration.organization, exists=exists)
+    result = exchange(request, env, EngineOptions(timeout=settings.timeout), mask=runner.mask)
+    with runner.no_commands():
+        runner.echo(render.claim_text(result))
+    if result.status is ClaimStatus.FAILED:
+        runner.error(sentences(result.message, result.fix), title=f"{TITLE}: claim failed")
+    else:
+        runner.notice(result.message, title=f"{TITLE}: {result.status.value}")
+    return result
+
+
+def claim_after(
+    runner: Runner, env: Mapping[str, str], result: Result, settings: ActionSettings
+) -> ClaimResult | None:
+    """``claim: true``: the exchange after a registration that worked, in a job that can have a token."""
+    from ..engine.claim import ci_service
+
+    if not settings.claim:
+        return None
+    registration = result.registration
+    why = ""
+    if settings.dry_run:
+        why = "dry-run is true, so nothing was exchanged"
+    elif not result.status.ok:
+        why = "the registration did not succeed"
+    else:
+        try:
+            ci_service(env)
+        except UsageError as exc:
+            why = exc.message
+    if why:
+        runner.warning(f"claim: true was skipped: {why}.", title=f"{TITLE}: claim skipped")
+        message = capitalized(sentences(f"Not claimed: {why}"))
+        return ClaimResult(ClaimStatus.SKIPPED, registration.index, registration.normalized_project, message)
+    exists = None if result.pending is None else not result.pending
+    return claim(runner, env, registration, settings, exists)
+
+
+def claim_outputs(result: ClaimResult | None) -> dict[str, str]:
+    if result is None:
+        return {"claim": "skipped"}
+    return {"claim": result.status.value,
+            "claimed-project": result.project if result.status is ClaimStatus.CLAIMED else ""}  # fmt: skip
+
+
+def claim_only(runner: Runner, env: Mapping[str, str], resolved: Resolved, settings: ActionSettings) -> int:
+    """``mode: claim``: in the registered workflow's publishing job, only the exchange."""
+    from ..engine.claim import ci_service
+
+    registration = resolved.registration
+    try:
+        ci_service(env)
+    except UsageError as exc:
+        return usage_failure(runner, exc)
+    if settings.dry_run:
+        runner.notice("dry-run is true, so the job's token was not exchanged.", title=f"{TITLE}: claim skipped")
+        result = ClaimResult(ClaimStatus.SKIPPED, registration.index, registration.normalized_project,
+                             "Not claimed: dry-run is true, so the job's token was not exchanged.")  # fmt: skip
+    else:
+        result = claim(runner, env, registration, settings, None)
+    line = render.claim_line(result)
+    write_outputs(
+        runner,
+        {
+            "status": result.status.value,
+            "project": result.project,
+            "message": result.message,
+            "reason": result.reason,
+            "check": "skipped",
+            "json": line,
+            "results": f"[{line}]",
+            "login": "none",
+            **claim_outputs(result),
+        },
+    )
+    runner.append_summary(summary.claim_markdown(result))
+    if result.exit_code and not settings.fail_on_error:
+        runner.notice("fail-on-error is false, so this step succeeds; read the claim output.", title=TITLE)
+        return EXIT_OK
+    return result.exit_code
+
+
 def add(
     runner: Runner, env: Mapping[str, str], resolved: Resolved, context: RepoContext, settings: ActionSettings
 ) -> int:
@@ -224,13 +313,19 @@ def add(
         runner.echo(render.text(result))
     annotate(runner, result)
     removed_as_asked = report_login(runner, batch.login, settings)
+    claimed = claim_after(runner, env, result, settings)
     check, markdown = "skipped", ""
     if settings.check:
         report = run_check(runner, resolved, context, result.pending)
         check, markdown = ("failed" if report.has_errors else "passed"), preflight.render_markdown(report)
-    write_outputs(runner, result_outputs(result, check) | {"login": batch.login.output})
-    runner.append_summary(summary.result_markdown(result, notes=batch.notes, check=markdown, login=batch.login))
-    exit_code = max(result.exit_code, 0 if removed_as_asked else EXIT_FAILED)
+    outputs = result_outputs(result, check) | {"login": batch.login.output} | claim_outputs(claimed)
+    if claimed is not None:
+        outputs["json"] = render.json_line(result, claim=claimed.to_dict())
+    write_outputs(runner, outputs)
+    runner.append_summary(
+        summary.result_markdown(result, notes=batch.notes, check=markdown, login=batch.login, claim=claimed)
+    )
+    exit_code = max(result.exit_code, 0 if removed_as_asked else EXIT_FAILED, claimed.exit_code if claimed else 0)
     if exit_code and not settings.fail_on_error:
         runner.notice("fail-on-error is false, so this step succeeds; read the status output.", title=TITLE)
         return EXIT_OK
@@ -273,16 +368,23 @@ def run(env: Mapping[str, str], runner: Runner | None = None) -> int:
             for item in batch:
                 settings.credentials.passkey.check_index(item.registration.index.url, source="pypi-passkey")
         resolved = batch[0]
+        if len(batch) > 1 and (settings.claim or settings.mode == "claim"):
+            raise UsageError(
+                "a claim exchanges one job's token for one publisher: give one project and one index",
+                field="claim" if settings.claim else "mode",
+            )
     except UsageError as exc:
         return usage_failure(runner, exc)
     for block in render.defaults_blocks(batch):
         runner.echo(block)
     for warning in dict.fromkeys(warning for item in batch for warning in item.warnings):
         runner.warning(warning, title=TITLE)
-    if len(batch) > 1 and settings.mode == "add":
+    if len(batch) > 1 and settings.mode == "add" and not settings.claim:
         return add_many(runner, env, batch, settings)
     if settings.mode == "check":
         return check_only(runner, resolved, context, settings)
+    if settings.mode == "claim":
+        return claim_only(runner, env, resolved, settings)
     return add(runner, env, resolved, context, settings)
 
 

@@ -55,6 +55,8 @@ def report(env: Mapping[str, str]) -> int:
             "publisher": "",
             "check": "skipped",
             "login": "none",
+            "claim": "skipped",
+            "claimed-project": "",
             "json": json.dumps(payload, separators=(",", ":")),
             "results": json.dumps([payload], separators=(",", ":")),
         },

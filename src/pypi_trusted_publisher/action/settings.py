@@ -31,7 +31,7 @@ ACCESS_INPUTS = (
     "pypi-username", "pypi-password", "pypi-totp-secret", "pypi-passkey", "remove-passkey", "api-token", "method",
     "timeout",
 )  # fmt: skip
-BEHAVIOUR_INPUTS = ("mode", "dry-run", "check", "fail-on-error")
+BEHAVIOUR_INPUTS = ("mode", "dry-run", "check", "claim", "fail-on-error")
 CONFIRMATION_INPUTS = (
     "confirmation", "confirmation-repository", "confirmation-issue", "confirmation-token",
     "confirmation-timeout", "confirmation-poll-interval", "allow-public-confirmation",
@@ -63,6 +63,8 @@ class ActionSettings:
     dry_run: bool = False
     timeout: float = 15.0
     check: bool = True
+    # After a successful registration, exchange the job's OIDC token once (engine/claim.py).
+    claim: bool = False
     fail_on_error: bool = True
     confirmation: ConfirmationSettings | None = None
     confirmation_token: Secret = field(default_factory=lambda: Secret(""))
@@ -198,11 +200,12 @@ def parse(env: Mapping[str, str]) -> ActionSettings:
         options=options,
         credentials=credentials,
         batch=batch,
-        mode=read.choice("mode", ("add", "check"), "add"),
+        mode=read.choice("mode", ("add", "check", "claim"), "add"),
         method=read.choice("method", ("auto", "api", "web", "link"), "auto"),
         dry_run=read.boolean("dry-run", False),
         timeout=read.number("timeout", 15, *TIMEOUT_LIMITS),
         check=read.boolean("check", True),
+        claim=read.boolean("claim", False),
         fail_on_error=read.boolean("fail-on-error", True),
         confirmation=_confirmation(read, env),
         confirmation_token=Secret(read.raw("confirmation-token").strip()),

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..core.errors import UsageError
-from ..core.models import Result, Status
+from ..core.models import ClaimResult, ClaimStatus, Result, Status
 from ..core.publishers import GitHubPublisher
 
 if TYPE_CHECKING:
@@ -155,10 +155,43 @@ def login_line(login: Login | None) -> list[str]:
     return [f"**Login:** {factor}.", ""]
 
 
-def result_markdown(result: Result, *, notes: Sequence[str] = (), check: str = "", login: Login | None = None) -> str:
+CLAIM_HEADLINE = {
+    ClaimStatus.CLAIMED: "✅ claimed",
+    ClaimStatus.PROVEN: "✅ proven",
+    ClaimStatus.FAILED: "❌ claim failed",
+    ClaimStatus.SKIPPED: "⏭️ claim skipped",
+}
+
+
+def claim_line(claim: ClaimResult | None) -> list[str]:
+    """One line: what the token exchange did (or why it did not happen), and the fix when it failed."""
+    if claim is None:
+        return []
+    fix = f" **Fix:** {cell(claim.fix)}" if claim.fix else ""
+    return [f"**Claim:** {CLAIM_HEADLINE[claim.status]}: {cell(claim.message)}{fix}", ""]
+
+
+def claim_markdown(claim: ClaimResult) -> str:
+    """The summary for ``mode: claim``."""
+    lines = [f"## PyPI trusted publisher: {CLAIM_HEADLINE[claim.status]}", "", *claim_line(claim)]
+    if claim.claims:
+        lines += ["This job's token (for debugging; `aud` is the index's audience):", ""]
+        lines += [f"* `{name}`: `{cell(value)}`" for name, value in claim.claims.items()]
+    return "\n".join(lines) + "\n"
+
+
+def result_markdown(
+    result: Result,
+    *,
+    notes: Sequence[str] = (),
+    check: str = "",
+    login: Login | None = None,
+    claim: ClaimResult | None = None,
+) -> str:
     """The summary for an ``add`` run (any status)."""
     lines = [f"## PyPI trusted publisher: {HEADLINE[result.status]}", "", result.message, "", *_table(result), ""]
     lines += login_line(login)
+    lines += claim_line(claim)
     if result.status is Status.REMOVED:
         pass  # nothing follows a removal
     elif result.status.ok:
