@@ -39,7 +39,7 @@ def _triggers(workflow: YamlMap) -> dict[str, int]:
     return {}
 
 
-def _grants_id_token(permissions: Any) -> bool:
+def grants_id_token(permissions: Any) -> bool:
     if isinstance(permissions, str):
         return permissions.strip() == "write-all"
     return isinstance(permissions, YamlMap) and str(permissions.get("id-token", "")).strip() == "write"
@@ -216,11 +216,11 @@ def permissions(checker: Checker, workflow: YamlMap, job: Job) -> None:
     """``id-token: write`` must apply to the job; job-level permissions replace the workflow's."""
     if "permissions" in job.data:
         granted, where = job.data["permissions"], (job.file, job.data.line_of("permissions"))
-        if _grants_id_token(granted):
+        if grants_id_token(granted):
             return
         overrides = (
             " job-level permissions replace the workflow's, and"
-            if _grants_id_token(workflow.get("permissions"))
+            if grants_id_token(workflow.get("permissions"))
             else ""
         )
         message = (
@@ -228,7 +228,7 @@ def permissions(checker: Checker, workflow: YamlMap, job: Job) -> None:
             "without it the job cannot request an OIDC token."
         )
     elif "permissions" in workflow:
-        if _grants_id_token(workflow["permissions"]):
+        if grants_id_token(workflow["permissions"]):
             return
         where = (job.file, workflow.line_of("permissions"))
         message = (

@@ -24,7 +24,7 @@ from ..core.indexes import Index, resolve_index
 from ..core.publishers import GitHubPublisher, GitLabPublisher, Publisher
 from ..core.validation import normalize
 from ..inputs.context import RepoContext
-from . import github_jobs, gitlab_pipelines, project_names, repository
+from . import claim_jobs, github_jobs, gitlab_pipelines, project_names, repository
 from .checker import Checker
 from .findings import Report
 from .uploads import index_label
@@ -67,6 +67,7 @@ def check_publisher(
     if isinstance(publisher, GitHubPublisher):
         repository.check_github(checker, publisher)
         github_jobs.check(checker, publisher)
+        claim_jobs.check(checker, publisher)
     elif isinstance(publisher, GitLabPublisher):
         repository.check_gitlab(checker, publisher)
         gitlab_pipelines.check(checker, publisher)
