@@ -50,7 +50,9 @@ def check(checker: Checker, publisher: GitHubPublisher) -> None:
             continue
         for name, job in jobs.items():
             steps = job.get("steps") if isinstance(job, YamlMap) else None
-            for index, step in enumerate(steps if isinstance(steps, YamlList) else []):
+            if not isinstance(steps, YamlList):
+                continue
+            for index, step in enumerate(steps):
                 if isinstance(step, YamlMap) and _claims(step):
                     where: Where = (checker.rel(path), steps.line_of(index))
                     _check_job(checker, publisher, path, workflow, str(name), job, where)
