@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_preflight import CANONICAL_JOB, check, found, workflow
+from test_preflight import CANONICAL_JOB, check, found, gh, workflow
 
 BOOTSTRAP = CANONICAL_JOB.rstrip(" ") + """\
       claim:
@@ -49,7 +49,7 @@ def test_a_claim_in_another_workflow_is_named(tmp_path) -> None:
             permissions:
               id-token: write
             steps:
-              - run: pipx run pypi-trusted-publisher  claim --index testpypi
+              - run: pipx run pypi-trusted-publisher  claim --index pypi
         """, name="bootstrap.yml")  # fmt: skip
     report = check(tmp_path)
     [finding] = [f for f in report.findings if f.code == "claim-elsewhere"]
@@ -71,3 +71,14 @@ def test_steps_that_do_not_claim_are_not_checked(tmp_path) -> None:
               - run: echo pypi-trusted-publisher add
         """, name="bootstrap.yml")  # fmt: skip
     assert [f for f in check(tmp_path).findings if f.code.startswith("claim")] == []
+
+
+def test_a_claim_on_another_index_belongs_to_that_index_publisher(tmp_path) -> None:
+    text = BOOTSTRAP.format(environment="testpypi", permissions="id-token: write").replace(
+        "mode: claim", "mode: claim\n              index: testpypi"
+    )
+    repo = workflow(tmp_path, text)
+    assert [f.code for f in check(repo).findings if f.code.startswith("claim")] == []
+    assert [f.code for f in check(repo, gh(environment="testpypi"), index="testpypi").findings
+            if f.code.startswith("claim")] == []  # fmt: skip
+    assert "claim-environment" in [f.code for f in check(repo, gh(environment="other"), index="testpypi").findings]

@@ -17,8 +17,10 @@ from pathlib import Path
 
 from .. import preflight
 from ..core.errors import UsageError
+from ..core.indexes import Index
 from ..core.models import ClaimResult, ClaimStatus, Registration, Result, Status, Target
 from ..core.publishers import to_dict
+from ..core.validation import normalize
 from ..core.waits import one_line
 from ..core.wording import capitalized, sentences
 from ..engine import engine
@@ -216,13 +218,19 @@ def report_login(runner: Runner, login: engine.Login, settings: ActionSettings) 
 
 
 def claim(
-    runner: Runner, env: Mapping[str, str], registration: Registration, settings: ActionSettings, exists: bool | None
+    runner: Runner,
+    env: Mapping[str, str],
+    index: Index,
+    project: str,
+    organization: str,
+    settings: ActionSettings,
+    exists: bool | None,
 ) -> ClaimResult:
     """One exchange of this job's OIDC token (engine/claim.py); both tokens are masked as they arrive."""
     from ..engine.claim import ClaimRequest
     from ..engine.claim import claim as exchange
 
-    request = ClaimRequest(registration.index, registration.project, registration.organization, exists=exists)
+    request = ClaimRequest(index, project, organization, exists=exists)
     result = exchange(request, env, EngineOptions(timeout=settings.timeout), mask=runner.mask)
     with runner.no_commands():
         runner.echo(render.claim_text(result))
@@ -257,7 +265,7 @@ def claim_after(
         message = capitalized(sentences(f"Not claimed: {why}"))
         return ClaimResult(ClaimStatus.SKIPPED, registration.index, registration.normalized_project, message)
     exists = None if result.pending is None else not result.pending
-    return claim(runner, env, registration, settings, exists)
+    return claim(runner, env, registration.index, registration.project, registration.organization, settings, exists)
 
 
 def claim_outputs(result: ClaimResult | None) -> dict[str, str]:
@@ -267,21 +275,27 @@ def claim_outputs(result: ClaimResult | None) -> dict[str, str]:
             "claimed-project": result.project if result.status is ClaimStatus.CLAIMED else ""}  # fmt: skip
 
 
-def claim_only(runner: Runner, env: Mapping[str, str], resolved: Resolved, settings: ActionSettings) -> int:
-    """``mode: claim``: in the registered workflow's publishing job, only the exchange."""
+def claim_only(runner: Runner, env: Mapping[str, str], settings: ActionSettings, context: RepoContext) -> int:
+    """``mode: claim``: in the registered workflow's publishing job, only the exchange (no publisher inputs)."""
+    from ..core.indexes import resolve_index
     from ..engine.claim import ci_service
 
-    registration = resolved.registration
+    options = settings.options
     try:
+        project = options.project or context.pyproject_name()
+        if not project:
+            raise UsageError("mode: claim needs the project input (or a pyproject.toml in the workspace)",
+                             field="project")  # fmt: skip
+        registration_index = resolve_index(options.index)
         ci_service(env)
     except UsageError as exc:
         return usage_failure(runner, exc)
     if settings.dry_run:
         runner.notice("dry-run is true, so the job's token was not exchanged.", title=f"{TITLE}: claim skipped")
-        result = ClaimResult(ClaimStatus.SKIPPED, registration.index, registration.normalized_project,
+        result = ClaimResult(ClaimStatus.SKIPPED, registration_index, normalize(project),
                              "Not claimed: dry-run is true, so the job's token was not exchanged.")  # fmt: skip
     else:
-        result = claim(runner, env, registration, settings, None)
+        result = claim(runner, env, registration_index, project, options.organization, settings, None)
     line = render.claim_line(result)
     write_outputs(
         runner,
@@ -362,16 +376,21 @@ def run(env: Mapping[str, str], runner: Runner | None = None) -> int:
     try:
         settings = parse(env)
         context = RepoContext(cwd=Path(env.get("GITHUB_WORKSPACE") or os.getcwd()), env=env)
+        if settings.mode == "claim":
+            if len(settings.batch) > 1:
+                raise UsageError(
+                    "a claim exchanges one job's token for one publisher: give one project and one index", field="mode"
+                )
+            return claim_only(runner, env, settings, context)
         batch = [resolve(options, context) for options in settings.batch or (settings.options,)]
         check_plan([resolved.registration for resolved in batch])
         if settings.credentials.passkey is not None:
             for item in batch:
                 settings.credentials.passkey.check_index(item.registration.index.url, source="pypi-passkey")
         resolved = batch[0]
-        if len(batch) > 1 and (settings.claim or settings.mode == "claim"):
+        if len(batch) > 1 and settings.claim:
             raise UsageError(
-                "a claim exchanges one job's token for one publisher: give one project and one index",
-                field="claim" if settings.claim else "mode",
+                "a claim exchanges one job's token for one publisher: give one project and one index", field="claim"
             )
     except UsageError as exc:
         return usage_failure(runner, exc)
@@ -383,8 +402,6 @@ def run(env: Mapping[str, str], runner: Runner | None = None) -> int:
         return add_many(runner, env, batch, settings)
     if settings.mode == "check":
         return check_only(runner, resolved, context, settings)
-    if settings.mode == "claim":
-        return claim_only(runner, env, resolved, settings)
     return add(runner, env, resolved, context, settings)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..core.errors import UsageError
+from ..core.indexes import resolve_index
 from ..core.publishers import GitHubPublisher
 from .checker import Checker
 from .findings import Where
@@ -29,6 +31,22 @@ def _claims(step: YamlMap) -> bool:
         return False
     run = str(step.get("run") or "")
     return any(f"{ACTION_NAME} claim" in " ".join(line.split()) for line in run.splitlines())
+
+
+def _claim_index(step: YamlMap) -> str | None:
+    """The index a claim step exchanges with (pypi by default), None when an expression decides it."""
+    given = step.get("with")
+    value = str(given.get("index") or "pypi") if isinstance(given, YamlMap) else "pypi"
+    words = str(step.get("run") or "").split()
+    if "--index" in words[:-1]:
+        value = words[words.index("--index") + 1]
+    value = value.split(",")[0].strip()
+    if "${{" in value or value.startswith("$"):
+        return None
+    try:
+        return resolve_index(value).host
+    except UsageError:
+        return None
 
 
 def _environment(job: YamlMap) -> str | None:
@@ -53,7 +71,7 @@ def check(checker: Checker, publisher: GitHubPublisher) -> None:
             if not isinstance(steps, YamlList):
                 continue
             for index, step in enumerate(steps):
-                if isinstance(step, YamlMap) and _claims(step):
+                if isinstance(step, YamlMap) and _claims(step) and _claim_index(step) in (None, checker.index.host):
                     where: Where = (checker.rel(path), steps.line_of(index))
                     _check_job(checker, publisher, path, workflow, str(name), job, where)
 
