@@ -13,8 +13,7 @@ import subprocess
 from pathlib import Path
 
 from fake_github import FakeGitHub
-from fake_warehouse import DEFAULT_USERNAME, FakeWarehouse
-from pypi_trusted_publisher.core.publishers import GitHubPublisher, GooglePublisher
+from fake_warehouse import DEFAULT_USERNAME, FakePublisher, FakeWarehouse
 
 OWNER = "octo-org"
 EXPECTED = {
@@ -181,9 +180,9 @@ def build(wh: FakeWarehouse, github: FakeGitHub, checkouts: Path) -> None:
         released(name, project_urls={"Repository": f"{url}/{name}.git", "Issues": f"{url}/{name}/issues"})
         github.add_repo(f"{OWNER}/{name}", private=False, files=repository_files(upload, name),
                         default_branch="trunk" if name == "delta" else "main")
-    wh.add_publisher("gamma", GitHubPublisher(OWNER, "gamma", "release.yml", "pypi"))
-    wh.add_publisher("delta", GitHubPublisher(OWNER, "delta", "publish.yml", "pypi"))
-    wh.add_publisher("epsilon", GooglePublisher("ci@epsilon.iam.gserviceaccount.com"))
+    wh.add_publisher("gamma", FakePublisher.github(OWNER, "gamma", "release.yml", "pypi"))
+    wh.add_publisher("delta", FakePublisher.github(OWNER, "delta", "publish.yml", "pypi"))
+    wh.add_publisher("epsilon", FakePublisher.google("ci@epsilon.iam.gserviceaccount.com"))
 
     released("zeta", project_urls={"Source Code": f"{url}/zeta"})
     github.add_repo(f"{OWNER}/zeta", private=False, files=repository_files(upload, "zeta", password=True))

@@ -81,7 +81,7 @@ def test_registers_a_pending_publisher(
     assert outputs["status"] == "registered" and outputs["pending"] == "true"
     assert outputs["manage-url"] == f"{site.url}/manage/account/publishing/"
     [record] = site.pending_publishers
-    assert record.project_name == "Demo_Pkg" and record.publisher.workflow_filename == "release.yml"
+    assert record.project_name == "Demo_Pkg" and record.publisher["workflow_filename"] == "release.yml"
     assert "The first trusted upload creates the project" in runner.summary()
     assert github.issues == {}  # the runner's IP was known: no confirmation needed
     assert_masked_first(lines, runner.files())

@@ -7,8 +7,7 @@ import textwrap
 
 import pytest
 
-from fake_warehouse import DEFAULT_USERNAME
-from pypi_trusted_publisher.core.publishers import GitHubPublisher
+from fake_warehouse import DEFAULT_USERNAME, FakePublisher
 from test_cli_e2e import GH, run
 from test_preflight import CANONICAL_JOB
 
@@ -51,7 +50,7 @@ def test_add_runs_the_check_afterwards(warehouse, checkout):
 
 def test_check_listed_publishers(warehouse, checkout):
     warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME])
-    warehouse.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", "publish.yml", "pypi"))
+    warehouse.add_publisher("my-pkg", FakePublisher.github("octo-org", "my-pkg", "publish.yml", "pypi"))
     code, [report], _ = run(warehouse, "check", "--listed", cwd=checkout)
     assert code == 1 and report["findings"][0]["code"] == "workflow-not-found"
 
@@ -65,7 +64,7 @@ def test_the_check_names_the_normalised_project(checkout):
 def test_listed_findings_say_which_publisher(warehouse, checkout):
     warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME])
     for workflow in ("publish.yml", "other.yml"):
-        warehouse.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", workflow, "pypi"))
+        warehouse.add_publisher("my-pkg", FakePublisher.github("octo-org", "my-pkg", workflow, "pypi"))
     code, [report], _ = run(warehouse, "check", "--listed", cwd=checkout)
     assert code == 1
     missing = [f for f in report["findings"] if f["code"] == "workflow-not-found"]

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from clocks import FileClock
-from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
+from fake_records import as_fake
+from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakePublisher, FakeWarehouse
 from pypi_trusted_publisher.core.indexes import resolve_index
 from pypi_trusted_publisher.core.models import Registration
 from pypi_trusted_publisher.core.publishers import (
@@ -79,7 +80,7 @@ def test_installed_console_script(warehouse):
     code, [result], err = run(warehouse, "add", "--project", "my-pkg", *GH)
     assert code == 0 and result["status"] == "registered", err
     assert [r.publisher for r in warehouse.projects["my-pkg"].publishers] == [
-        GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi")
+        FakePublisher.github("octo-org", "my-pkg", "release.yml", "pypi")
     ]
 
 
@@ -92,7 +93,7 @@ def test_project_publisher_registered(wh):
                                    "workflow_filename": "release.yml", "environment": "pypi"}
     assert result["manage_url"] == f"{wh.url}/manage/project/my-pkg/settings/publishing/"
     assert [r.publisher for r in wh.projects["my-pkg"].publishers] == [
-        GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi")
+        FakePublisher.github("octo-org", "my-pkg", "release.yml", "pypi")
     ]
     assert posts(wh) == 1
 
@@ -107,7 +108,7 @@ def test_pending_publisher_when_project_missing(wh):
 
 
 def test_existing_publisher_is_exists_without_post(wh):
-    wh.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"))
+    wh.add_publisher("my-pkg", FakePublisher.github("octo-org", "my-pkg", "release.yml", "pypi"))
     code, [result], _ = run(wh, "add", "--project", "my-pkg", *GH[:-2], "--environment", "PyPI")
     assert code == 0 and result["status"] == "exists"
     assert posts(wh) == 0
@@ -115,7 +116,7 @@ def test_existing_publisher_is_exists_without_post(wh):
 
 def test_existing_pending_is_exists(wh):
     wh.add_pending_publisher(
-        "brand-new", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"), added_by=DEFAULT_USERNAME
+        "brand-new", FakePublisher.github("octo-org", "my-pkg", "release.yml", "pypi"), added_by=DEFAULT_USERNAME
     )
     code, [result], _ = run(wh, "add", "--pending", "--project", "Brand.New", *GH)
     assert code == 0 and result["status"] == "exists" and result["pending"] is True
@@ -146,8 +147,7 @@ def test_other_kinds(wh, args, expected, pending):
     stored = [p.publisher for p in wh.pending_publishers] if pending else [
         p.publisher for p in wh.projects["my-pkg"].publishers
     ]
-    assert len(stored) == 1 and stored[0].kind == expected.kind
-    assert stored[0].identity() == expected.identity()
+    assert stored == [as_fake(expected)]
 
 
 def test_organization_pending_publisher(wh):
@@ -166,7 +166,7 @@ def test_organization_duplicate_is_verified_not_trusted(wh):
     """
     wh.add_organization("octo-org", owners=[DEFAULT_USERNAME])
     wh.add_pending_publisher(
-        "other-name", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"), added_by="someone-else"
+        "other-name", FakePublisher.github("octo-org", "my-pkg", "release.yml", "pypi"), added_by="someone-else"
     )
     code, [result], _ = run(wh, "add", "--organization", "octo-org", "--project", "org-new", *GH)
     assert code == 1 and result["status"] == "failed"
@@ -425,7 +425,7 @@ def test_existing_flag_on_missing_project(wh):
 def test_pending_limit_checked_before_posting(wh):
     for n in range(3):
         wh.add_pending_publisher(
-            f"p{n}", GitHubPublisher("octo-org", f"r{n}", "release.yml", "pypi"), added_by=DEFAULT_USERNAME
+            f"p{n}", FakePublisher.github("octo-org", f"r{n}", "release.yml", "pypi"), added_by=DEFAULT_USERNAME
         )
     result = failure(wh, "--pending", "--project", "fourth", *GH)
     assert result["reason"] == "pending-limit" and result["pending"] is True
@@ -435,7 +435,7 @@ def test_pending_limit_checked_before_posting(wh):
 
 def test_pending_same_config_other_user(wh):
     wh.add_pending_publisher(
-        "other-name", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"), added_by="someone-else"
+        "other-name", FakePublisher.github("octo-org", "my-pkg", "release.yml", "pypi"), added_by="someone-else"
     )
     result = failure(wh, "--pending", "--project", "brand-new", *GH)
     assert result["reason"] == "pending-other-name"
@@ -547,7 +547,7 @@ def test_batch_config_file(wh, tmp_path):
     )
     code, results, _ = run(wh, "add", "--config", str(config))
     assert code == 0 and [r["status"] for r in results] == ["registered", "registered"]
-    assert wh.projects["second"].publishers[0].publisher.environment == "release"
+    assert wh.projects["second"].publishers[0].publisher["environment"] == "release"
 
 
 def test_batch_plan_over_pending_limit_refused_up_front(wh):
@@ -558,8 +558,8 @@ def test_batch_plan_over_pending_limit_refused_up_front(wh):
 
 
 def test_list_and_remove(wh):
-    wh.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"))
-    wh.add_publisher("my-pkg", GooglePublisher("ci@x.iam.gserviceaccount.com"))
+    wh.add_publisher("my-pkg", FakePublisher.github("octo-org", "my-pkg", "release.yml", "pypi"))
+    wh.add_publisher("my-pkg", FakePublisher.google("ci@x.iam.gserviceaccount.com"))
     code, [listing], _ = run(wh, "list", "--project", "my-pkg")
     assert code == 0 and [p["kind"] for p in listing["publishers"]] == ["github", "google"]
     code, [result], _ = run(wh, "remove", "--project", "my-pkg", "--yes", *GH)
@@ -568,7 +568,7 @@ def test_list_and_remove(wh):
 
 
 def test_remove_in_text_mode(wh):
-    wh.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"))
+    wh.add_publisher("my-pkg", FakePublisher.github("octo-org", "my-pkg", "release.yml", "pypi"))
     code, out, err = run(wh, "remove", "--project", "my-pkg", "--yes", *GH, as_json=False)
     assert code == 0, err
     assert out.startswith("✓ removed: Removed the publisher") and "internal error" not in err
@@ -576,7 +576,7 @@ def test_remove_in_text_mode(wh):
 
 
 def test_remove_missing_is_non_destructive(wh):
-    wh.add_publisher("my-pkg", GooglePublisher("ci@x.iam.gserviceaccount.com"))
+    wh.add_publisher("my-pkg", FakePublisher.google("ci@x.iam.gserviceaccount.com"))
     code, [result], _ = run(wh, "remove", "--project", "my-pkg", "--yes", *GH)
     assert code == 1 and result["reason"] == "not-found"
     assert len(wh.projects["my-pkg"].publishers) == 1 and posts(wh) == 0
@@ -602,7 +602,8 @@ def test_remove_needs_yes_without_terminal(wh):
 
 
 def test_list_pending(wh):
-    wh.add_pending_publisher("brand-new", GooglePublisher("ci@x.iam.gserviceaccount.com"), added_by=DEFAULT_USERNAME)
+    wh.add_pending_publisher("brand-new", FakePublisher.google("ci@x.iam.gserviceaccount.com"),
+                             added_by=DEFAULT_USERNAME)
     code, [listing], _ = run(wh, "list", "--pending")
     assert code == 0 and listing["pending"] is True
     assert listing["publishers"][0]["project"] == "brand-new"
@@ -611,7 +612,7 @@ def test_list_pending(wh):
 def test_remove_organization_pending_goes_through_the_account_page(wh):
     wh.add_organization("octo-org", owners=[DEFAULT_USERNAME])
     wh.add_pending_publisher(
-        "org-new", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"),
+        "org-new", FakePublisher.github("octo-org", "my-pkg", "release.yml", "pypi"),
         added_by=DEFAULT_USERNAME, organization="octo-org",
     )
     code, [result], _ = run(wh, "remove", "--organization", "octo-org", "--project", "org-new", "--yes", *GH)

@@ -90,10 +90,10 @@ def test_prompts_and_pasted_confirmation_link(warehouse: FakeWarehouse, tmp_path
 
 
 def test_remove_asks_then_removes(warehouse: FakeWarehouse, tmp_path: Path) -> None:
-    from pypi_trusted_publisher.core.publishers import GitHubPublisher
+    from fake_warehouse import FakePublisher
 
     warehouse.add_project("my-pkg", owners=[DEFAULT_USERNAME])
-    warehouse.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"))
+    warehouse.add_publisher("my-pkg", FakePublisher.github("octo-org", "my-pkg", "release.yml", "pypi"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYPI_", "GITHUB_"))}
     env |= {"PYPI_USERNAME": DEFAULT_USERNAME, "PYPI_PASSWORD": DEFAULT_PASSWORD}
     env["PYPI_TOTP_SECRET"] = DEFAULT_TOTP_SECRET

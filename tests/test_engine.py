@@ -7,7 +7,7 @@ import pyotp
 import pytest
 
 from clocks import Clock
-from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
+from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakePublisher, FakeWarehouse
 from pypi_trusted_publisher.core.indexes import resolve_index
 from pypi_trusted_publisher.core.models import Registration, Status, Target
 from pypi_trusted_publisher.core.publishers import GitHubPublisher, GooglePublisher
@@ -379,14 +379,14 @@ def test_batch_that_cannot_fit_the_pending_limit_posts_nothing(warehouse, clock)
 
     for n in range(2):
         warehouse.add_pending_publisher(
-            f"old-{n}", GitHubPublisher("octo-org", f"old-{n}", "release.yml", "pypi"), added_by=DEFAULT_USERNAME
+            f"old-{n}", FakePublisher.github("octo-org", f"old-{n}", "release.yml", "pypi"), added_by=DEFAULT_USERNAME
         )
     plan = [reg(warehouse, "new-one", Target.PENDING), reg(warehouse, "new-two", Target.PENDING)]
     results = register_many(plan, CREDENTIALS, on(clock))
     assert [r.reason for r in results] == ["pending-limit", "pending-limit"]
     assert "you have 2" in results[0].message
     warehouse.add_pending_publisher(
-        "old-2", GitHubPublisher("octo-org", "old-2", "release.yml", "pypi"), added_by=DEFAULT_USERNAME
+        "old-2", FakePublisher.github("octo-org", "old-2", "release.yml", "pypi"), added_by=DEFAULT_USERNAME
     )
     plan = [reg(warehouse, "old-0", Target.PENDING), reg(warehouse, "new-one", Target.PENDING)]
     results = register_many(plan, CREDENTIALS, on(clock))
@@ -395,7 +395,7 @@ def test_batch_that_cannot_fit_the_pending_limit_posts_nothing(warehouse, clock)
 
 
 def test_existing_publisher_is_found_even_when_its_kind_is_disabled(warehouse, clock):
-    warehouse.add_publisher("my-pkg", GitHubPublisher("octo-org", "my-pkg", "release.yml", "pypi"))
+    warehouse.add_publisher("my-pkg", FakePublisher.github("octo-org", "my-pkg", "release.yml", "pypi"))
     warehouse.disabled_providers = {"github"}
     result = register(reg(warehouse), CREDENTIALS, on(clock))
     assert result.status is Status.EXISTS, result.message

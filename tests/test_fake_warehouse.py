@@ -25,13 +25,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from fake_warehouse import (
     DEFAULT_PASSWORD,
     DEFAULT_USERNAME,
+    FakePublisher,
     FakeWarehouse,
-)
-from pypi_trusted_publisher.core.publishers import (
-    ActiveStatePublisher,
-    GitHubPublisher,
-    GitLabPublisher,
-    GooglePublisher,
 )
 from pypi_trusted_publisher.credentials.passkey import Passkey
 from recordings import recorded_text
@@ -609,7 +604,7 @@ def test_project_publisher_add_duplicate_and_listing(wh: FakeWarehouse, browser:
         ("success", "Added release.yml in https://github.com/octo-org/repo to danas-proj")
     ]
     (record,) = wh.projects["danas-proj"].publishers
-    assert record.publisher == GitHubPublisher("octo-org", "repo", "release.yml", "pypi")
+    assert record.publisher == FakePublisher.github("octo-org", "repo", "release.yml", "pypi")
     assert record.external_id == "1001"
     again = browser.post(PROJECT_PAGE, {**GITHUB, "environment": "pypi"})
     assert again.status_code == 200
@@ -651,9 +646,9 @@ def test_project_publisher_kinds(wh: FakeWarehouse, browser: Browser) -> None:
         assert browser.post(PROJECT_PAGE, data).status_code == 303
         assert browser.flashes() == [("success", message)]
     assert [r.publisher for r in wh.projects["danas-proj"].publishers] == [
-        GitLabPublisher("octo-group", "proj", ".gitlab-ci.yml", "", "https://gitlab.com"),
-        GooglePublisher("ci@proj.iam.gserviceaccount.com", ""),
-        ActiveStatePublisher("octo-state", "state-proj", "octo-actor"),
+        FakePublisher.gitlab("octo-group", "proj", ".gitlab-ci.yml", "", "https://gitlab.com"),
+        FakePublisher.google("ci@proj.iam.gserviceaccount.com", ""),
+        FakePublisher.activestate("octo-state", "state-proj", "octo-actor"),
     ]
     labels = [
         [text(b) for b in row.css("b")]
@@ -761,7 +756,7 @@ def test_prefill_view(wh: FakeWarehouse, browser: Browser) -> None:
 
 
 def test_delete_project_publisher(wh: FakeWarehouse, browser: Browser) -> None:
-    record = wh.add_publisher("danas-proj", GitHubPublisher("octo", "repo", "ci.yml"))
+    record = wh.add_publisher("danas-proj", FakePublisher.github("octo", "repo", "ci.yml"))
     browser.get(PROJECT_PAGE)
     unknown = browser.post(PROJECT_PAGE, {"publisher_id": "0f0f0f0f-0000-4000-8000-000000000000"})
     assert unknown.status_code == 200
@@ -848,7 +843,7 @@ def test_pending_publisher_lifecycle(wh: FakeWarehouse, browser: Browser) -> Non
 
 def test_pending_limit_of_three_before_rate_limit(wh: FakeWarehouse, browser: Browser) -> None:
     wh.add_pending_publisher(
-        "org-made", GooglePublisher("a@b.example"), added_by="dana", organization="octo-org"
+        "org-made", FakePublisher.google("a@b.example"), added_by="dana", organization="octo-org"
     )
     browser.get(ACCOUNT_PAGE)
     for index in range(2):
@@ -921,7 +916,7 @@ def test_pending_gitlab_accepts_only_gitlab_com(wh: FakeWarehouse, browser: Brow
         browser.post(ACCOUNT_PAGE, {**data, "issuer_url": "https://gitlab.com"}).status_code == 303
     )
     (record,) = wh.pending_publishers
-    assert record.publisher == GitLabPublisher("grp", "proj", "ci.yml", "", "https://gitlab.com")
+    assert record.publisher == FakePublisher.gitlab("grp", "proj", "ci.yml", "", "https://gitlab.com")
 
 
 # --- Organization page -------------------------------------------------------------------------
@@ -1097,7 +1092,7 @@ def test_any_github_owner_knob(wh: FakeWarehouse, browser: Browser) -> None:
     added = browser.post(PROJECT_PAGE, {**GITHUB, "owner": "Anybody-At-All", "environment": ""})
     assert added.status_code == 303
     (record,) = wh.projects["danas-proj"].publishers
-    assert record.publisher.owner == "Anybody-At-All" and record.external_id
+    assert record.publisher["owner"] == "Anybody-At-All" and record.external_id
     refused = browser.post(PROJECT_PAGE, {**GITHUB, "owner": "nosuch-x", "environment": ""})
     assert errors_in(refused, "github-publisher-form") == {"owner": ["Unknown GitHub user or organization."]}
 
@@ -1276,10 +1271,10 @@ def test_markup_matches_recorded_pages(wh: FakeWarehouse, clock: Clock) -> None:
     pairs.append(("29-account-publishing-after-limit.html", b.get(ACCOUNT_PAGE).text))
     pairs.append(("30-project-publishing-empty.html", b.get(PROJECT_PAGE).text))
     wh.disabled_providers = set()
-    wh.add_publisher("danas-proj", GitHubPublisher("octo-org", "danas-proj", "publish.yml"))
+    wh.add_publisher("danas-proj", FakePublisher.github("octo-org", "danas-proj", "publish.yml"))
     pairs.append(("40-project-publishing-flags-enabled.html", b.get(PROJECT_PAGE).text))
-    wh.add_publisher("danas-proj", GitLabPublisher("octo-group", "danas-proj", ".gitlab-ci.yml"))
-    wh.add_publisher("danas-proj", GooglePublisher("publisher@danas-proj.iam.gserviceaccount.com"))
+    wh.add_publisher("danas-proj", FakePublisher.gitlab("octo-group", "danas-proj", ".gitlab-ci.yml"))
+    wh.add_publisher("danas-proj", FakePublisher.google("publisher@danas-proj.iam.gserviceaccount.com"))
     wh.disabled_providers = {"gitlab", "activestate"}
     prefill = b.get(PROJECT_PAGE, params={"provider": "github", "owner": "octo-org"})
     pairs.append(("50-project-publishing-prefill-github.html", prefill.text))

@@ -13,7 +13,7 @@ import pytest
 
 import plan_scenario
 from fake_github import FakeGitHub
-from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakeWarehouse
+from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakePublisher, FakeWarehouse
 from plan_scenario import EXPECTED, OWNER, READY, clone, repository_files
 from pypi_trusted_publisher.core.models import Target
 from pypi_trusted_publisher.core.publishers import GitHubPublisher
@@ -148,8 +148,8 @@ def test_account_of_twelve_projects_planned_then_registered_in_two_runs(warehous
         for name, project in warehouse.projects.items()
     }
     for name, (repo, wf, env) in READY.items():
-        assert GitHubPublisher(OWNER, repo, wf, env) in added[name]
-    assert added["gamma"] == [GitHubPublisher(OWNER, "gamma", "release.yml", "pypi")]
+        assert FakePublisher.github(OWNER, repo, wf, env) in added[name]
+    assert added["gamma"] == [FakePublisher.github(OWNER, "gamma", "release.yml", "pypi")]
     assert len(added["delta"]) == 2 and len(added["epsilon"]) == 2
     for name in ("zeta", "eta", "theta", "kappa", "lambda"):
         assert added[name] == []

@@ -1,8 +1,11 @@
 """A fake Warehouse (PyPI) that serves the Trusted Publisher web flow for tests.
 
-See ``server.FakeWarehouse``; the markup lives in ``templates``.
+See ``server.FakeWarehouse``; the markup lives in ``templates``, the publisher records
+(``FakePublisher``) in ``records``. Nothing here imports the client package: the fake is the
+oracle, so it keeps its own account of Warehouse.
 """
 
+from .records import FakePublisher
 from .server import (
     DEFAULT_EMAIL,
     DEFAULT_PASSWORD,
@@ -26,6 +29,7 @@ __all__ = [
     "DEFAULT_TOTP_SECRET",
     "DEFAULT_USERNAME",
     "Email",
+    "FakePublisher",
     "FakeWarehouse",
     "Organization",
     "PendingPublisherRecord",

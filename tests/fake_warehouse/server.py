@@ -44,15 +44,8 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import pyotp
 
-from pypi_trusted_publisher.core.publishers import (
-    ActiveStatePublisher,
-    GitHubPublisher,
-    GitLabPublisher,
-    GooglePublisher,
-    Publisher,
-)
-
 from . import templates as t
+from .records import FIELD_NAMES, FakePublisher
 
 # --- Settings and messages (Warehouse defaults: docs/protocol/limits.md) -------------------------
 
@@ -175,12 +168,7 @@ _EMAIL_RE = re.compile(
 )
 _TOTP_RE = re.compile(r"^[0-9]{6}$")
 
-_FORM_PARAMS: dict[str, tuple[str, ...]] = {
-    "github": ("owner", "repository", "workflow_filename", "environment"),
-    "gitlab": ("namespace", "project", "workflow_filepath", "environment", "issuer_url"),
-    "google": ("email", "sub"),
-    "activestate": ("organization", "project", "actor"),
-}
+_FORM_PARAMS = FIELD_NAMES
 # View registration order in each Warehouse view class (the first match wins).
 _PROJECT_KINDS = ("github", "gitlab", "google", "activestate")
 _ACCOUNT_KINDS = ("google", "github", "activestate", "gitlab")
@@ -306,7 +294,7 @@ class PublisherRecord:
     ``external_id`` is what the server looked up: GitHub's owner id, ActiveState's actor id."""
 
     id: str
-    publisher: Publisher
+    publisher: FakePublisher
     external_id: str = ""
 
 
@@ -316,7 +304,7 @@ class PendingPublisherRecord:
 
     id: str
     project_name: str
-    publisher: Publisher
+    publisher: FakePublisher
     added_by: str
     organization: str | None = None
     external_id: str = ""
@@ -496,7 +484,7 @@ class _Checked:
 
     errors: dict[str, list[str]]
     values: dict[str, str]
-    publisher: Publisher | None = None
+    publisher: FakePublisher | None = None
     external_id: str = ""
 
 
@@ -1559,7 +1547,7 @@ class _View:
         validated; ``InputRequired`` stops a field's chain, other failures accumulate)."""
         form = _Submitted(source)
         checked = _Checked({}, {})
-        validators: dict[str, Callable[[], tuple[Publisher, str]]] = {
+        validators: dict[str, Callable[[], tuple[FakePublisher, str]]] = {
             "github": lambda: self._validate_github(form, checked),
             "gitlab": lambda: self._validate_gitlab(form, checked, normalize_gitlab_environment),
             "google": lambda: self._validate_google(form, checked),
@@ -1580,7 +1568,7 @@ class _View:
             return None
         return value
 
-    def _validate_github(self, form: _Submitted, checked: _Checked) -> tuple[Publisher, str]:
+    def _validate_github(self, form: _Submitted, checked: _Checked) -> tuple[FakePublisher, str]:
         login, owner_id = "", ""
         owner = self._required(
             form, checked, "owner", "Specify GitHub repository owner (username or organization)"
@@ -1589,16 +1577,7 @@ class _View:
             if not _GITHUB_OWNER_RE.match(owner):
                 checked.errors["owner"] = ["Invalid GitHub user or organization name."]
             else:
-                found = next(
-                    (
-                        (k, v)
-                        for k, v in self.wh.github_owners.items()
-                        if k.lower() == owner.lower()
-                    ),
-                    None,
-                )
-                if found is None and self.wh.any_github_owner and not owner.lower().startswith("nosuch"):
-                    found = (owner, 100_000 + zlib.crc32(owner.lower().encode()) % 900_000)
+                found = self.wh._github_owner(owner)
                 if found is None:
                     checked.errors["owner"] = ["Unknown GitHub user or organization."]
                 else:
@@ -1618,7 +1597,7 @@ class _View:
         # Optional(): a blank or whitespace-only value skips the checks.
         if environment.strip() and (problem := _github_environment_problem(environment)):
             checked.errors["environment"] = [problem]
-        publisher = GitHubPublisher(login, repository or "", workflow, environment.lower())
+        publisher = FakePublisher.github(login, repository or "", workflow, environment.lower())
         return publisher, owner_id
 
     def _workflow(
@@ -1663,7 +1642,7 @@ class _View:
         form: _Submitted,
         checked: _Checked,
         normalize_environment: bool,
-    ) -> tuple[Publisher, str]:
+    ) -> tuple[FakePublisher, str]:
         namespace = self._gitlab_name(
             form,
             checked,
@@ -1698,17 +1677,17 @@ class _View:
             issuer_errors.append("Choose GitLab issuer URL")
         if issuer_errors:
             checked.errors["issuer_url"] = issuer_errors
-        return GitLabPublisher(namespace, project, workflow, environment, issuer), ""
+        return FakePublisher.gitlab(namespace, project, workflow, environment, issuer), ""
 
-    def _validate_google(self, form: _Submitted, checked: _Checked) -> tuple[Publisher, str]:
+    def _validate_google(self, form: _Submitted, checked: _Checked) -> tuple[FakePublisher, str]:
         email = self._required(form, checked, "email", MSG_REQUIRED)
         if email is not None and not _EMAIL_RE.match(email):
             checked.errors["email"] = ["Invalid email address."]
         sub = form.raw("sub") or ""
         checked.values["sub"] = sub
-        return GooglePublisher(email or "", sub), ""
+        return FakePublisher.google(email or "", sub), ""
 
-    def _validate_activestate(self, form: _Submitted, checked: _Checked) -> tuple[Publisher, str]:
+    def _validate_activestate(self, form: _Submitted, checked: _Checked) -> tuple[FakePublisher, str]:
         organization = self._required(
             form, checked, "organization", "Specify ActiveState organization name"
         )
@@ -1732,7 +1711,7 @@ class _View:
                 actor_id = self.wh.activestate_actors[actor]
             else:
                 checked.errors["actor"] = ["ActiveState actor not found"]
-        return ActiveStatePublisher(organization or "", project or "", actor or ""), actor_id
+        return FakePublisher.activestate(organization or "", project or "", actor or ""), actor_id
 
     def validate_project_name(self, kind: str, checked: _Checked, user: User) -> str:
         """The pending forms' ``project_name``, checked after the other fields so the
@@ -1869,7 +1848,7 @@ class _View:
         return self.redirect(self.raw_path)
 
     @staticmethod
-    def _added_message(publisher: Publisher, project: Project) -> str:
+    def _added_message(publisher: FakePublisher, project: Project) -> str:
         url = t.publisher_url(publisher)
         # Google has no URL; Warehouse's concatenation then leaves two spaces.
         return (
@@ -2380,6 +2359,8 @@ class FakeWarehouse:
     State: ``users``, ``projects`` (their ``publishers``), ``organizations``,
     ``pending_publishers``, ``outbox`` (sent e-mails), ``requests`` (every request, for
     counting) and ``errors`` (tracebacks of views that crashed; tests should expect none).
+    Publisher rows (``PublisherRecord``, ``PendingPublisherRecord``) hold the fake's own
+    ``FakePublisher`` (``records.py``); ``add_publisher`` / ``add_pending_publisher`` take one.
 
     Security keys (docs/protocol/security-keys.md, verified with py_webauthn): ``add_user(..., has_2fa=False)``
     makes an account without TOTP, ``recovery_codes=`` / ``burned_recovery_codes=`` seed its
@@ -2567,13 +2548,14 @@ class FakeWarehouse:
         self._api_tokens[token] = username
 
     def add_publisher(
-        self, project_name: str, publisher: Publisher, *, external_id: str = ""
+        self, project_name: str, publisher: FakePublisher, *, external_id: str | None = None
     ) -> PublisherRecord:
-        """Seed a project publisher as stored (no validation); returns its record."""
+        """Seed a project publisher as stored (no validation); returns its record. ``external_id``
+        defaults, for GitHub, to the id of the owner in ``github_owners`` (what the form stores)."""
         project = self._find_project(project_name)
         if project is None:
             raise KeyError(project_name)
-        record = self._attach(project, publisher, external_id)
+        record = self._attach(project, publisher, self._seeded_external_id(publisher, external_id))
         if record is None:
             raise ValueError(f"{publisher} is already attached to {project.name}")
         return record
@@ -2581,20 +2563,21 @@ class FakeWarehouse:
     def add_pending_publisher(
         self,
         project_name: str,
-        publisher: Publisher,
+        publisher: FakePublisher,
         *,
         added_by: str,
         organization: str | None = None,
-        external_id: str = "",
+        external_id: str | None = None,
     ) -> PendingPublisherRecord:
-        """Seed a pending publisher as stored (no validation); returns its record."""
+        """Seed a pending publisher as stored (no validation); returns its record. ``external_id``
+        as for ``add_publisher``."""
         record = PendingPublisherRecord(
             str(uuid.uuid4()),
             project_name,
             publisher,
             added_by,
             organization,
-            external_id,
+            self._seeded_external_id(publisher, external_id),
             self.clock(),
         )
         self.pending_publishers.append(record)
@@ -2683,6 +2666,20 @@ class FakeWarehouse:
             return None
         return session
 
+    def _github_owner(self, login: str) -> tuple[str, int] | None:
+        """What the form's lookup of ``/users/{login}`` gives: GitHub's spelling of the login and its id."""
+        found = next(((k, v) for k, v in self.github_owners.items() if k.lower() == login.lower()), None)
+        if found is None and self.any_github_owner and not login.lower().startswith("nosuch"):
+            found = (login, 100_000 + zlib.crc32(login.lower().encode()) % 900_000)
+        return found
+
+    def _seeded_external_id(self, publisher: FakePublisher, external_id: str | None) -> str:
+        """A seeded GitHub row gets the owner id the form would have stored, when the fake knows the owner."""
+        if external_id is not None:
+            return external_id
+        found = self._github_owner(publisher["owner"]) if publisher.kind == "github" else None
+        return str(found[1]) if found else ""
+
     def _find_user(self, username: str) -> User | None:
         return next(
             (u for u in self.users.values() if u.username.lower() == username.lower()), None
@@ -2722,7 +2719,7 @@ class FakeWarehouse:
         return org is not None and org.owners == [user.username] and not others
 
     def _attach(
-        self, project: Project, publisher: Publisher, external_id: str
+        self, project: Project, publisher: FakePublisher, external_id: str
     ) -> PublisherRecord | None:
         """Reuse the identical stored publisher if any project has it and attach it; None when it is
         already attached to this project (docs/protocol/registration.md#project-add-order)."""
@@ -2761,14 +2758,14 @@ class FakeWarehouse:
         )
 
 
-def _unique_key(publisher: Publisher, external_id: str, *, pending: bool) -> tuple[str, ...]:
+def _unique_key(publisher: FakePublisher, external_id: str, *, pending: bool) -> tuple[str, ...]:
     """The columns of Warehouse's unique constraints, compared exactly as stored."""
     p = publisher
-    if isinstance(p, GitHubPublisher):
-        return ("github", p.owner, p.repository, p.workflow_filename, p.environment)
-    if isinstance(p, GitLabPublisher):
-        issuer = () if pending else (p.issuer_url,)
-        return ("gitlab", p.namespace, p.project, p.workflow_filepath, p.environment, *issuer)
-    if isinstance(p, GooglePublisher):
-        return ("google", p.email, p.sub)
-    return ("activestate", p.organization, p.project, external_id)
+    if p.kind == "github":
+        return ("github", p["owner"], p["repository"], p["workflow_filename"], p["environment"])
+    if p.kind == "gitlab":
+        issuer = () if pending else (p["issuer_url"],)
+        return ("gitlab", p["namespace"], p["project"], p["workflow_filepath"], p["environment"], *issuer)
+    if p.kind == "google":
+        return ("google", p["email"], p["sub"])
+    return ("activestate", p["organization"], p["project"], external_id)

@@ -16,17 +16,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pypi_trusted_publisher.core.publishers import (
-    ActiveStatePublisher,
-    GitHubPublisher,
-    GitLabPublisher,
-    GooglePublisher,
-    Publisher,
-)
+from .records import GITLAB_ISSUER, FakePublisher
 
 SITE_NAME = "PyPI"
 SIMPLE_API_VERSION = "1.4"
-GITLAB_ISSUER = "https://gitlab.com"
 KIND_TITLES = {
     "github": "GitHub",
     "gitlab": "GitLab",
@@ -35,25 +28,25 @@ KIND_TITLES = {
 }
 
 
-def publisher_url(p: Publisher) -> str:
-    """``publisher.publisher_url()`` as Warehouse's models build it."""
-    if isinstance(p, GitHubPublisher):
-        return f"https://github.com/{p.owner}/{p.repository}"
-    if isinstance(p, GitLabPublisher):
-        return f"{p.issuer_url}/{p.namespace}/{p.project}"
-    if isinstance(p, ActiveStatePublisher):
-        return f"https://platform.activestate.com/{p.organization}/{p.project}"
+def publisher_url(p: FakePublisher) -> str:
+    """``publisher.publisher_url()`` as Warehouse's models build it ("" for Google, which has none)."""
+    if p.kind == "github":
+        return f"https://github.com/{p['owner']}/{p['repository']}"
+    if p.kind == "gitlab":
+        return f"{p['issuer_url']}/{p['namespace']}/{p['project']}"
+    if p.kind == "activestate":
+        return f"https://platform.activestate.com/{p['organization']}/{p['project']}"
     return ""
 
 
-def publisher_specifier(p: Publisher) -> str:
+def publisher_specifier(p: FakePublisher) -> str:
     """``str(publisher)``: the text Warehouse puts in flash messages."""
-    if isinstance(p, GitHubPublisher):
-        return p.workflow_filename
-    if isinstance(p, GitLabPublisher):
-        return p.workflow_filepath
-    if isinstance(p, GooglePublisher):
-        return p.email
+    if p.kind == "github":
+        return p["workflow_filename"]
+    if p.kind == "gitlab":
+        return p["workflow_filepath"]
+    if p.kind == "google":
+        return p["email"]
     return publisher_url(p)
 
 
@@ -1110,7 +1103,7 @@ class RowView:
     """A row of a publisher table; ``project_name`` is set for pending publishers only."""
 
     publisher_id: str
-    publisher: Publisher
+    publisher: FakePublisher
     delete_action: str
     project_name: str | None = None
 
@@ -1119,36 +1112,36 @@ def _any_or(value: str) -> str:
     return f"\n            {esc(value)}" if value else "\n            <i>(Any)</i>"
 
 
-def _details(p: Publisher) -> str:
+def _details(p: FakePublisher) -> str:
     """The Details cell of ``oidc_publisher_row`` (``manage_base.html``)."""
     link = f'<a href="{esc(publisher_url(p))}">'
-    if isinstance(p, GitHubPublisher):
-        return f"""          <b>Repository:</b> {link}{esc(p.owner)}/{esc(p.repository)}</a>
+    if p.kind == "github":
+        return f"""          <b>Repository:</b> {link}{esc(p["owner"])}/{esc(p["repository"])}</a>
           <br>
-          <b>Workflow:</b> {esc(p.workflow_filename)}
+          <b>Workflow:</b> {esc(p["workflow_filename"])}
           <br>
-          <b>Environment name:</b>{_any_or(p.environment)}
+          <b>Environment name:</b>{_any_or(p["environment"])}
 """
-    if isinstance(p, GitLabPublisher):
-        return f"""          <b>Project:</b> {link}{esc(p.namespace)}/{esc(p.project)}</a>
+    if p.kind == "gitlab":
+        return f"""          <b>Project:</b> {link}{esc(p["namespace"])}/{esc(p["project"])}</a>
           <br>
-          <b>Top-level pipeline:</b> {esc(p.workflow_filepath)}
+          <b>Top-level pipeline:</b> {esc(p["workflow_filepath"])}
           <br>
-          <b>Environment name:</b>{_any_or(p.environment)}
+          <b>Environment name:</b>{_any_or(p["environment"])}
           <br>
-          <b>Issuer:</b> {esc(p.issuer_url)}
+          <b>Issuer:</b> {esc(p["issuer_url"])}
 """
-    if isinstance(p, GooglePublisher):
-        return f"""          <b>Email:</b> {esc(p.email)}
+    if p.kind == "google":
+        return f"""          <b>Email:</b> {esc(p["email"])}
           <br>
-          <b>Subject:</b>{_any_or(p.sub)}
+          <b>Subject:</b>{_any_or(p["sub"])}
 """
-    assert isinstance(p, ActiveStatePublisher)
-    return f"""          <b>Organization:</b> {esc(p.organization)}
+    assert p.kind == "activestate", p.kind
+    return f"""          <b>Organization:</b> {esc(p["organization"])}
           <br>
-          <b>ActiveState Project:</b> {link}{esc(p.project)}</a>
+          <b>ActiveState Project:</b> {link}{esc(p["project"])}</a>
           <br>
-          <b>Actor:</b> {esc(p.actor)}
+          <b>Actor:</b> {esc(p["actor"])}
           <br>
 """
 
