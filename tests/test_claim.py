@@ -283,3 +283,25 @@ def test_gitlab_takes_the_id_token_variable_and_checks_its_audience(httpx_mock) 
 def test_the_service_is_named_by_the_job() -> None:
     assert ci_service(GITHUB_ENV) == "github"
     assert ci_service({"GITLAB_CI": "true", "OTHER": "x"}, "OTHER") == "gitlab"
+
+
+@pytest.mark.parametrize(
+    ("workflow", "environment", "named"),
+    [
+        ("publish.yml", "pypi", "workflow publish.yml (this job: release.yml)"),
+        ("release.yml", "release", "environment release (this job: pypi)"),
+    ],
+)
+def test_a_refusal_names_what_the_known_publisher_expects(httpx_mock, workflow, environment, named) -> None:
+    from pypi_trusted_publisher.core.publishers import GitHubPublisher
+
+    audience(httpx_mock)
+    github(httpx_mock)
+    refused(httpx_mock, ("invalid-publisher", "valid token, but no corresponding publisher"))
+    expected = GitHubPublisher(owner="octo-org", repository="my-pkg", workflow_filename=workflow,
+                               environment=environment)  # fmt: skip
+    result, _ = run(publisher=expected)
+    assert result.reason == "invalid-publisher"
+    assert named in result.fix, result.fix
+    assert f"a job of {workflow} with `environment: {environment}`" in result.fix
+    assert_no_token_shown(result)

@@ -19,7 +19,7 @@ from .. import preflight
 from ..core.errors import UsageError
 from ..core.indexes import Index
 from ..core.models import ClaimResult, ClaimStatus, Registration, Result, Status, Target
-from ..core.publishers import to_dict
+from ..core.publishers import Publisher, to_dict
 from ..core.validation import normalize
 from ..core.waits import one_line
 from ..core.wording import capitalized, sentences
@@ -225,12 +225,13 @@ def claim(
     organization: str,
     settings: ActionSettings,
     exists: bool | None,
+    publisher: Publisher | None = None,
 ) -> ClaimResult:
     """One exchange of this job's OIDC token (engine/claim.py); both tokens are masked as they arrive."""
     from ..engine.claim import ClaimRequest
     from ..engine.claim import claim as exchange
 
-    request = ClaimRequest(index, project, organization, exists=exists)
+    request = ClaimRequest(index, project, organization, exists=exists, publisher=publisher)
     result = exchange(request, env, EngineOptions(timeout=settings.timeout), mask=runner.mask)
     with runner.no_commands():
         runner.echo(render.claim_text(result))
@@ -265,7 +266,8 @@ def claim_after(
         message = capitalized(sentences(f"Not claimed: {why}"))
         return ClaimResult(ClaimStatus.SKIPPED, registration.index, registration.normalized_project, message)
     exists = None if result.pending is None else not result.pending
-    return claim(runner, env, registration.index, registration.project, registration.organization, settings, exists)
+    return claim(runner, env, registration.index, registration.project, registration.organization, settings, exists,
+                 registration.publisher)
 
 
 def claim_outputs(result: ClaimResult | None) -> dict[str, str]:
@@ -273,6 +275,17 @@ def claim_outputs(result: ClaimResult | None) -> dict[str, str]:
         return {"claim": "skipped"}
     return {"claim": result.status.value,
             "claimed-project": result.project if result.status is ClaimStatus.CLAIMED else ""}  # fmt: skip
+
+
+def expected_publisher(settings: ActionSettings, context: RepoContext) -> Publisher | None:
+    """The publisher a ``mode: claim`` job should match, when its inputs name a workflow: a refusal then says what
+    was expected against what this job is. Without a workflow input the job itself would be the "expectation"."""
+    if settings.options.workflow is None:
+        return None
+    try:
+        return resolve(settings.options, context).registration.publisher
+    except UsageError:
+        return None
 
 
 def claim_only(runner: Runner, env: Mapping[str, str], settings: ActionSettings, context: RepoContext) -> int:
@@ -295,7 +308,8 @@ def claim_only(runner: Runner, env: Mapping[str, str], settings: ActionSettings,
         result = ClaimResult(ClaimStatus.SKIPPED, registration_index, normalize(project),
                              "Not claimed: dry-run is true, so the job's token was not exchanged.")  # fmt: skip
     else:
-        result = claim(runner, env, registration_index, project, options.organization, settings, None)
+        result = claim(runner, env, registration_index, project, options.organization, settings, None,
+                       expected_publisher(settings, context))  # fmt: skip
     line = render.claim_line(result)
     write_outputs(
         runner,

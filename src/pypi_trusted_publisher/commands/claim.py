@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from ..core.errors import UsageError
+from ..core.publishers import Publisher
+from ..inputs.context import RepoContext
 from .common import Subcommands, add_index_argument, usage_failure
 
 
@@ -25,6 +27,10 @@ def add_parser(commands: Subcommands) -> None:
     claim.add_argument(
         "--organization", default="", help="the organization a pending publisher's project goes to (for the report)"
     )
+    claim.add_argument(
+        "--workflow", help="the workflow file the publisher names (GitHub; a refusal then names expected vs. actual)"
+    )
+    claim.add_argument("--environment", help="the environment the publisher names (GitHub; with --workflow)")
     claim.add_argument(
         "--id-token-variable", default="PYPI_ID_TOKEN", metavar="NAME",
         help="GitLab CI: the variable of the job's id_tokens: entry (default: PYPI_ID_TOKEN)",
@@ -42,14 +48,26 @@ class ClaimArguments:
     index: str
     project: str | None
     organization: str
+    workflow: str | None
+    environment: str | None
     id_token_variable: str
     timeout: float
     as_json: bool
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ClaimArguments:
-        return cls(args.index, args.project, args.organization.strip(), args.id_token_variable.strip(),
-                   args.timeout, args.json)  # fmt: skip
+        return cls(args.index, args.project, args.organization.strip(), args.workflow, args.environment,
+                   args.id_token_variable.strip(), args.timeout, args.json)  # fmt: skip
+
+
+def expected_publisher(given: ClaimArguments, project: str, context: RepoContext) -> Publisher | None:
+    """The GitHub publisher --workflow (and --environment) describe, for a sharper refusal; None without them."""
+    if given.workflow is None:
+        return None
+    from ..inputs.options import Options, resolve
+
+    options = Options(index=given.index, project=project, workflow=given.workflow, environment=given.environment)
+    return resolve(options, context).registration.publisher
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -58,7 +76,6 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from ..core.indexes import resolve_index
     from ..engine.claim import ClaimRequest, claim
     from ..engine.options import EngineOptions
-    from ..inputs.context import RepoContext
     from ..render.results import claim_line, claim_text
 
     given = ClaimArguments.from_args(args)
@@ -67,7 +84,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         project = given.project or RepoContext().pyproject_name()
         if not project:
             raise UsageError("claim needs --project NAME (or a pyproject.toml with [project].name)", field="project")
-        request = ClaimRequest(index, project, given.organization, id_token_variable=given.id_token_variable)
+        expected = expected_publisher(given, project, RepoContext())
+        request = ClaimRequest(index, project, given.organization, publisher=expected,
+                               id_token_variable=given.id_token_variable)  # fmt: skip
         result = claim(request, dict(os.environ), EngineOptions(timeout=given.timeout))
     except UsageError as exc:
         return usage_failure(exc, given.as_json, out)

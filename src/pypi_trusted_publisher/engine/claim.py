@@ -21,6 +21,7 @@ from typing import Any
 from ..core.errors import RegistrationFailed, UsageError
 from ..core.indexes import Index
 from ..core.models import ClaimResult, ClaimStatus, iso_time
+from ..core.publishers import GitHubPublisher, Publisher
 from ..core.secret import Secret
 from ..core.validation import normalize
 from ..core.wording import sentences
@@ -43,6 +44,9 @@ class ClaimRequest:
     project: str
     organization: str = ""  # who owns a project a claim creates, when known (the registration said)
     exists: bool | None = None  # did the project exist before the claim? None: the simple index is asked
+    # The publisher the claim should match, when known (the registration, or the inputs): a refusal then names
+    # what it expects against what this job is.
+    publisher: Publisher | None = None
     id_token_variable: str = GITLAB_VARIABLE  # GitLab: the CI variable of the job's `id_tokens:` entry
 
     @property
@@ -205,6 +209,31 @@ def _lost(exc: RegistrationFailed, index: Index) -> str:
     return exc.message
 
 
+def _mismatch(publisher: Publisher | None, claims: Mapping[str, str]) -> str:
+    """What this job's token says against what the publisher expects, for each field PyPI compares; "" if all agree
+    (or the publisher is not known)."""
+    if not isinstance(publisher, GitHubPublisher) or "repository" not in claims:
+        return ""
+    differences = []
+    repository = f"{publisher.owner}/{publisher.repository}"
+    if claims["repository"].lower() != repository.lower():
+        differences.append(f"repository {repository} (this job: {claims['repository']})")
+    workflow = _workflow(claims)
+    if workflow != publisher.workflow_filename:
+        differences.append(f"workflow {publisher.workflow_filename} (this job: {workflow or 'unknown'})")
+    environment = claims.get("environment", "")
+    if publisher.environment and environment.lower() != publisher.environment.lower():
+        differences.append(f"environment {publisher.environment} (this job: {environment or 'none'})")
+    if not differences:
+        return ""
+    return (
+        f"The publisher expects {'; '.join(differences)}. Run the claim in a job of "
+        f"{publisher.workflow_filename}"
+        + (f" with `environment: {publisher.environment}`" if publisher.environment else "")
+        + ", as the first release will run, or register the publisher for what this job is"
+    )
+
+
 def explain(
     errors: tuple[tuple[str, str], ...], claims: Mapping[str, str], request: ClaimRequest
 ) -> tuple[str, str, str, str]:
@@ -215,7 +244,10 @@ def explain(
     said = f"PyPI refused the token exchange on {host} ({code or 'no code'}: {text})"
     if code == "invalid-publisher":
         expected = EXPECTED_WORKFLOW_RE.search(description)
-        if expected:
+        mismatch = _mismatch(request.publisher, claims)
+        if mismatch:
+            fix = f"{mismatch}."
+        elif expected:
             fix = (
                 f"This job runs {expected['got']!r}; the publisher expects {expected['expected']}. Run the claim in "
                 f"a job of that workflow, or register the publisher for {_workflow(claims) or expected['got']}."
@@ -224,7 +256,8 @@ def explain(
             fix = (
                 f"No publisher on {host} matches this job ({_where(claims)}, from its token). PyPI compares the "
                 "repository, the workflow file name and the environment exactly: run the claim in the job the "
-                f"publisher names, or register one for these values (check {request.index.url} with 'list')."
+                f"publisher names, or register one for these values ('pypi-trusted-publisher list --project "
+                f"{project} --index {request.index.url}' shows what is registered)."
             )
         return code, said, fix, code
     if code == "invalid-pending-publisher":
