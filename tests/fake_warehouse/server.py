@@ -39,13 +39,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus, cookies
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Self
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import pyotp
 
 from . import templates as t
 from .records import FIELD_NAMES, FakePublisher
+
+if TYPE_CHECKING:
+    from . import oidc
 
 # --- Settings and messages (Warehouse defaults: docs/protocol/limits.md) -------------------------
 
@@ -74,42 +77,31 @@ LOGIN_EMAIL_SUBJECT = "[PyPI] Unrecognized login to your PyPI account"
 MSG_REQUIRED = "This field is required."
 MSG_INVALID_PASSWORD = "The password is invalid. Try again."
 MSG_EMAIL_AS_USERNAME = (
-    "Usernames are not the same as email addresses. "
-    "Enter your username instead of your email address."
+    "Usernames are not the same as email addresses. Enter your username instead of your email address."
 )
 MSG_LOCKED_OUT = (
-    "There have been too many unsuccessful login attempts. "
-    "You have been locked out for {time}. Please try again later."
+    "There have been too many unsuccessful login attempts. You have been locked out for {time}. Please try again later."
 )
 MSG_BAD_2FA_TOKEN = "Invalid or expired two factor login."
-MSG_DEVICE_MISMATCH = (
-    "Device details didn't match, please try again from the device you originally used to log in."
-)
+MSG_DEVICE_MISMATCH = "Device details didn't match, please try again from the device you originally used to log in."
 MSG_LOGIN_CONFIRMED = "Your login has been confirmed and this device is now recognized."
 MSG_NOT_REGISTERED = "The trusted publisher could not be registered"
-MSG_TOO_MANY_REGISTRATIONS = (
-    "There have been too many attempted trusted publisher registrations. Try again later."
-)
+MSG_TOO_MANY_REGISTRATIONS = "There have been too many attempted trusted publisher registrations. Try again later."
 MSG_PENDING_LIMIT = "You can't register more than 3 pending trusted publishers at once."
 MSG_PENDING_EXISTS = (
-    "This trusted publisher has already been registered. "
-    "Please contact PyPI's admins if this wasn't intentional."
+    "This trusted publisher has already been registered. Please contact PyPI's admins if this wasn't intentional."
 )
 MSG_PENDING_OTHER_NAME = (
     "A pending trusted publisher matching this configuration has already been registered "
     "for a different project name. Please contact PyPI's admins if this wasn't intentional."
 )
 MSG_ORG_PENDING_EXISTS = (
-    "This publisher has already been registered in your organization. "
-    "See your existing pending publishers below."
+    "This publisher has already been registered in your organization. See your existing pending publishers below."
 )
 MSG_BILLING_INACTIVE = (
-    "This organization's billing is inactive. "
-    "Activate billing to manage its projects, teams, and members."
+    "This organization's billing is inactive. Activate billing to manage its projects, teams, and members."
 )
-MSG_UNVERIFIED = (
-    "You must verify your **primary** email address before you can perform this action."
-)
+MSG_UNVERIFIED = "You must verify your **primary** email address before you can perform this action."
 MSG_NO_2FA = "Two-factor authentication must be enabled on your account to perform this action."
 
 # Security keys (docs/protocol/security-keys.md): options as recorded (79, 89), the forms' messages.
@@ -141,12 +133,9 @@ _EXPLAIN_CSRF_ORIGIN = (
     "wrong Origin or Referrer or it did not supply one at all."
 )
 _EXPLAIN_BAD_REQUEST = (
-    "The server could not comply with the request since it is either malformed or "
-    "otherwise incorrect."
+    "The server could not comply with the request since it is either malformed or otherwise incorrect."
 )
-_EXPLAIN_TOO_MANY = (
-    "The action could not be performed because there were too many requests by the client."
-)
+_EXPLAIN_TOO_MANY = "The action could not be performed because there were too many requests by the client."
 
 # --- Validation patterns (docs/protocol/validation.md) ----------------------------------------------------
 
@@ -158,9 +147,7 @@ _GITLAB_PROJECT_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*[a-zA-Z0-9]$")
 _GITLAB_NO_DOUBLE_SPECIALS_RE = re.compile(r"(?!.*[._-]{2})")
 _GITLAB_ENV_RE = re.compile(r"^[a-zA-Z0-9\-_/${} ]+$")
 _ACTIVESTATE_PROJECT_RE = re.compile(r"^[.a-zA-Z0-9-]{3,40}$")
-_PROJECT_NAME_RE = re.compile(
-    r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])\Z", re.IGNORECASE | re.ASCII
-)
+_PROJECT_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])\Z", re.IGNORECASE | re.ASCII)
 # wtforms' Email() delegates to email_validator; this keeps its everyday verdicts.
 _EMAIL_RE = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -396,9 +383,11 @@ class _HitLog:
     def hit(self, key: tuple[str, str], now: float) -> None:
         self._hits.setdefault(key, []).append(now)
 
-    def blocked_for(
-        self, key: tuple[str, str], limits: Iterable[tuple[int, float]], now: float
-    ) -> float | None:
+    def clear(self, key: tuple[str, str]) -> None:
+        """``RateLimiter.clear``: the key's window starts empty again."""
+        self._hits.pop(key, None)
+
+    def blocked_for(self, key: tuple[str, str], limits: Iterable[tuple[int, float]], now: float) -> float | None:
         """Seconds until the oldest counted event leaves a full window; None if allowed."""
         hits = self._hits.get(key, [])
         for count, window in limits:
@@ -444,9 +433,7 @@ class _Signer:
     def loads(self, token: str, max_age: float, now: float) -> tuple[dict[str, Any], int]:
         """Payload and issue second; a trailing ``=`` (base64 padding) is tolerated."""
         parts = token.rstrip("=").split(".")
-        if len(parts) != 3 or not hmac.compare_digest(
-            self._sign(f"{parts[0]}.{parts[1]}"), parts[2]
-        ):
+        if len(parts) != 3 or not hmac.compare_digest(self._sign(f"{parts[0]}.{parts[1]}"), parts[2]):
             raise _TokenError
         try:
             payload = json.loads(self._unb64(parts[0]))
@@ -548,9 +535,7 @@ class _View:
         self.client_ip = client_ip
         self.get = parse_qs(self.query, keep_blank_values=True)
         form_body = headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded")
-        self.post = (
-            parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True) if form_body else {}
-        )
+        self.post = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True) if form_body else {}
         jar = cookies.SimpleCookie()
         try:
             jar.load(headers.get("Cookie", ""))
@@ -571,9 +556,7 @@ class _View:
         if self.session is not None:
             self.session.last_used = self.now
             if self.session.id != self.incoming_sid:
-                response.headers.append(
-                    ("Set-Cookie", f"session_id={self.session.id}; Path=/; HttpOnly; SameSite=lax")
-                )
+                response.headers.append(("Set-Cookie", f"session_id={self.session.id}; Path=/; HttpOnly; SameSite=lax"))
         elif self.drop_session_cookie:
             response.headers.append(("Set-Cookie", "session_id=; Max-Age=0; Path=/"))
         return response
@@ -606,6 +589,8 @@ class _View:
             (r"/pypi/(?P<name>[^/]+)/json(?P<slash>/?)", self.pypi_json),
             (r"/simple/(?P<name>[^/]+)/", self.simple_detail),
             (r"/_/oidc/audience", self.oidc_audience),
+            (r"/_/oidc/mint-token", self.oidc_mint_token),
+            (r"/_/oidc/github/mint-token", self.oidc_mint_token),
             (r"/danger-api/echo", self.api_echo),
             (r"/danger-api/projects/(?P<name>[^/]+)/trusted-publishers", self.api_publishers),
             (
@@ -638,9 +623,7 @@ class _View:
     def html(self, body: str, status: int = 200) -> _Response:
         return _Response(status, body.encode())
 
-    def json(
-        self, payload: Any, status: int = 200, headers: Sequence[tuple[str, str]] = ()
-    ) -> _Response:
+    def json(self, payload: Any, status: int = 200, headers: Sequence[tuple[str, str]] = ()) -> _Response:
         return _Response(status, json.dumps(payload).encode(), "application/json", list(headers))
 
     def error(self, code: int) -> _Response:
@@ -679,9 +662,7 @@ class _View:
             if origin is None:
                 origin = self.headers.get("Referer", "")
             if not origin:
-                self._bad_request(
-                    _EXPLAIN_CSRF_ORIGIN, "Origin checking failed - missing Origin or Referer."
-                )
+                self._bad_request(_EXPLAIN_CSRF_ORIGIN, "Origin checking failed - missing Origin or Referer.")
             parts = urlsplit(origin)
             if f"{parts.scheme}://{parts.netloc}" != self.wh.url:
                 self._bad_request(
@@ -840,9 +821,7 @@ class _View:
 
     def too_many_registrations(self) -> _Response:
         body = t.webob_error("429 Too Many Requests", _EXPLAIN_TOO_MANY, MSG_TOO_MANY_REGISTRATIONS)
-        return _Response(
-            429, body.encode(), headers=[("Retry-After", str(self.wh.registration_retry_after))]
-        )
+        return _Response(429, body.encode(), headers=[("Retry-After", str(self.wh.registration_retry_after))])
 
     def hit_registration(self, user: User) -> None:
         self.wh._hits.hit(("register-user", user.id), self.now)
@@ -866,11 +845,7 @@ class _View:
         """Projects with a role of the user's, and those of organizations the user owns (``user_projects``)."""
         self.check_csrf()
         user = self.authorize()
-        listed = [
-            p
-            for p in self.wh.projects.values()
-            if self.wh._has_role(p, user) or self.wh._owns(p, user)
-        ]
+        listed = [p for p in self.wh.projects.values() if self.wh._has_role(p, user) or self.wh._owns(p, user)]
         return self.html(t.projects_page(self._snippets(listed, user)))
 
     def _snippets(self, projects: Iterable[Project], user: User) -> list[t.ProjectSnippet]:
@@ -893,9 +868,7 @@ class _View:
             return self.inactive_organization()
         self.check_csrf()
         self.authorize(lambda user: user.username in org.owners or user.username in org.members)
-        reauth = self.reauth_page(
-            "manage.organization.projects", {"organization_name": name, "traverse": [name]}
-        )
+        reauth = self.reauth_page("manage.organization.projects", {"organization_name": name, "traverse": [name]})
         return reauth or view()
 
     def inactive_organization(self) -> _Response:
@@ -943,9 +916,7 @@ class _View:
                     host = self.headers.get("Host", "")
                     if not redirect_to or not _is_safe_url(redirect_to, host):
                         redirect_to = "/manage/projects/"
-                    self.login_user(
-                        user, "remembered-device" if user.has_two_factor else "password"
-                    )
+                    self.login_user(user, "remembered-device" if user.has_two_factor else "password")
                     return self.redirect(redirect_to)
                 data = {"userid": user.id} | ({"redirect_to": redirect_to} if redirect_to else {})
                 token = self.wh._signers["two_factor"].dumps(data, self.now)
@@ -993,9 +964,7 @@ class _View:
         if not token:
             return False
         try:
-            data, _ = self.wh._signers["remember_device"].loads(
-                token, REMEMBER_DEVICE_SECONDS, self.now
-            )
+            data, _ = self.wh._signers["remember_device"].loads(token, REMEMBER_DEVICE_SECONDS, self.now)
         except _TokenError:
             return False
         return data.get("user_id") == user.id
@@ -1025,9 +994,7 @@ class _View:
                 if self.remember_device_requested():
                     response.headers.append(self.remember_device_cookie(user))
                 return response
-        action = "/account/two-factor/?" + urlencode(
-            [(k, v) for k, values in self.get.items() for v in values]
-        )
+        action = "/account/two-factor/?" + urlencode([(k, v) for k, values in self.get.items() for v in values])
         return self.html(
             t.two_factor_page(
                 action=action,
@@ -1043,9 +1010,7 @@ class _View:
         """``_get_two_factor_data``: the user and safe ``redirect_to`` of the token that is the
         whole query string; None when it is invalid, expired or older than the last login."""
         try:
-            data, issued = self.wh._signers["two_factor"].loads(
-                self.query, TWO_FACTOR_MAX_AGE, self.now
-            )
+            data, issued = self.wh._signers["two_factor"].loads(self.query, TWO_FACTOR_MAX_AGE, self.now)
         except _TokenError:
             return None
         user = self.wh._user_by_id(data.get("userid"))
@@ -1054,9 +1019,7 @@ class _View:
         if user.last_login is not None and issued < user.last_login:
             return None
         redirect_to = data.get("redirect_to")
-        if not isinstance(redirect_to, str) or not _is_safe_url(
-            redirect_to, self.headers.get("Host", "")
-        ):
+        if not isinstance(redirect_to, str) or not _is_safe_url(redirect_to, self.headers.get("Host", "")):
             redirect_to = "/"
         return user, redirect_to
 
@@ -1144,9 +1107,7 @@ class _View:
             return self.redirect("/account/login/")
 
         try:
-            data, _ = self.wh._signers["confirm_login"].loads(
-                token, CONFIRM_LOGIN_MAX_AGE, self.now
-            )
+            data, _ = self.wh._signers["confirm_login"].loads(token, CONFIRM_LOGIN_MAX_AGE, self.now)
         except _TokenExpired:
             return fail("Expired token: please try to login again")
         except _TokenError:
@@ -1178,14 +1139,9 @@ class _View:
         defaults = {
             "next_route": "accounts.reauthenticate",
             "next_route_matchdict": "{}",
-            "next_route_query": json.dumps(
-                {k: v[0] if len(v) == 1 else v for k, v in self.get.items()}
-            ),
+            "next_route_query": json.dumps({k: v[0] if len(v) == 1 else v for k, v in self.get.items()}),
         }
-        fields = {
-            name: (self.post[name][0] if self.post.get(name) else default)
-            for name, default in defaults.items()
-        }
+        fields = {name: (self.post[name][0] if self.post.get(name) else default) for name, default in defaults.items()}
         if fields["next_route"] and fields["next_route_matchdict"]:
             try:
                 matchdict = json.loads(fields["next_route_matchdict"])
@@ -1283,11 +1239,7 @@ class _View:
             recovery_codes_age=_natural_delta(self.now - generated),
             has_burned_recovery_codes=user.has_burned_recovery_codes,
         )
-        return self.html(
-            t.account_page(
-                csrf_token=self.csrf_token(), username=user.username, two_factor=state
-            )
-        )
+        return self.html(t.account_page(csrf_token=self.csrf_token(), username=user.username, two_factor=state))
 
     def recovery_codes_burn(self) -> _Response:
         """Where the provision page sends a user who never used a recovery code; the form's
@@ -1326,12 +1278,8 @@ class _View:
                     "userVerification": "discouraged",
                 },
                 "challenge": _Signer._b64(self.webauthn_challenge()),
-                "excludeCredentials": [
-                    {"id": key.credential_id, "type": "public-key"} for key in user.security_keys
-                ],
-                "pubKeyCredParams": [
-                    {"alg": alg, "type": "public-key"} for alg in WEBAUTHN_ALGORITHMS
-                ],
+                "excludeCredentials": [{"id": key.credential_id, "type": "public-key"} for key in user.security_keys],
+                "pubKeyCredParams": [{"alg": alg, "type": "public-key"} for alg in WEBAUTHN_ALGORITHMS],
                 "rp": {"id": rp_id, "name": t.SITE_NAME},
                 "timeout": WEBAUTHN_TIMEOUT,
                 "user": {
@@ -1343,9 +1291,7 @@ class _View:
         )
 
     def webauthn_provision_validate(self) -> _Response:
-        return self.account_view(
-            self.predicate_mismatch, [(("label", "credential"), self._validate_provision)]
-        )
+        return self.account_view(self.predicate_mismatch, [(("label", "credential"), self._validate_provision)])
 
     def _validate_provision(self) -> _Response:
         """``ProvisionWebAuthnForm``: the credential's errors, then the label's, all in one
@@ -1408,9 +1354,7 @@ class _View:
         return verified, ""
 
     def webauthn_provision_delete(self) -> _Response:
-        return self.account_view(
-            self.predicate_mismatch, [(("confirm_device_name",), self._delete_security_key)]
-        )
+        return self.account_view(self.predicate_mismatch, [(("confirm_device_name",), self._delete_security_key)])
 
     def _delete_security_key(self) -> _Response:
         """``DeleteWebAuthnForm``: the key is chosen by ``label``; ``confirm_device_name`` must
@@ -1458,9 +1402,7 @@ class _View:
         _, rp_id = self.webauthn_origin()
         return self.renderer_json(
             {
-                "allowCredentials": [
-                    {"id": key.credential_id, "type": "public-key"} for key in user.security_keys
-                ],
+                "allowCredentials": [{"id": key.credential_id, "type": "public-key"} for key in user.security_keys],
                 "challenge": _Signer._b64(self.webauthn_challenge()),
                 "rpId": rp_id,
                 "timeout": WEBAUTHN_TIMEOUT,
@@ -1570,9 +1512,7 @@ class _View:
 
     def _validate_github(self, form: _Submitted, checked: _Checked) -> tuple[FakePublisher, str]:
         login, owner_id = "", ""
-        owner = self._required(
-            form, checked, "owner", "Specify GitHub repository owner (username or organization)"
-        )
+        owner = self._required(form, checked, "owner", "Specify GitHub repository owner (username or organization)")
         if owner is not None:
             if not _GITHUB_OWNER_RE.match(owner):
                 checked.errors["owner"] = ["Invalid GitHub user or organization name."]
@@ -1619,9 +1559,7 @@ class _View:
             checked.errors[name] = [message]
         return value
 
-    def _gitlab_name(
-        self, form: _Submitted, checked: _Checked, name: str, messages: tuple[str, str]
-    ) -> str:
+    def _gitlab_name(self, form: _Submitted, checked: _Checked, name: str, messages: tuple[str, str]) -> str:
         pattern = _GITLAB_NAMESPACE_RE if name == "namespace" else _GITLAB_PROJECT_RE
         value = self._required(form, checked, name, messages[0])
         if value is None:
@@ -1652,9 +1590,7 @@ class _View:
                 "Invalid GitLab username or group/subgroup name.",
             ),
         )
-        project = self._gitlab_name(
-            form, checked, "project", ("Specify project name", "Invalid project name")
-        )
+        project = self._gitlab_name(form, checked, "project", ("Specify project name", "Invalid project name"))
         workflow = self._workflow(
             form,
             checked,
@@ -1688,9 +1624,7 @@ class _View:
         return FakePublisher.google(email or "", sub), ""
 
     def _validate_activestate(self, form: _Submitted, checked: _Checked) -> tuple[FakePublisher, str]:
-        organization = self._required(
-            form, checked, "organization", "Specify ActiveState organization name"
-        )
+        organization = self._required(form, checked, "organization", "Specify ActiveState organization name")
         if organization is not None and organization not in self.wh.activestate_orgs:
             checked.errors["organization"] = ["ActiveState organization not found"]
         project = self._required(form, checked, "project", "Specify ActiveState project name")
@@ -1729,18 +1663,11 @@ class _View:
         if not _PROJECT_NAME_RE.match(name):
             errors += ["Invalid project name", "Invalid project name"]
         elif normalize_name(name) in _STDLIB_NAMES:
-            errors.append(
-                "This project name isn't allowed "
-                "(conflict with the Python standard library module name)"
-            )
+            errors.append("This project name isn't allowed (conflict with the Python standard library module name)")
         elif (existing := self.wh._find_project(name)) is not None:
             if user.username in existing.owners:
                 params = {k: v for k, v in values.items() if v} | {"provider": kind}
-                link = self.url(
-                    _route_path(
-                        "manage.project.settings.publishing", {"project_name": name}, params
-                    )
-                )
+                link = self.url(_route_path("manage.project.settings.publishing", {"project_name": name}, params))
                 errors.append(
                     t.Markup(
                         "This project already exists: use the project's publishing settings "
@@ -1749,10 +1676,7 @@ class _View:
                 )
             else:
                 errors.append("This project already exists.")
-        elif any(
-            ultranormalize_name(p.name) == ultranormalize_name(name)
-            for p in self.wh.projects.values()
-        ):
+        elif any(ultranormalize_name(p.name) == ultranormalize_name(name) for p in self.wh.projects.values()):
             errors.append("This project name is too similar to an existing project")
         if errors:
             checked.errors["project_name"] = errors
@@ -1772,9 +1696,7 @@ class _View:
         )
         self.check_csrf()
         self.authorize(lambda user: self.wh._can_write(project, user))
-        reauth = self.reauth_page(
-            "manage.project.settings.publishing", {"project_name": name, "traverse": [name]}
-        )
+        reauth = self.reauth_page("manage.project.settings.publishing", {"project_name": name, "traverse": [name]})
         return reauth or view()
 
     def _adder(self, project: Project, kind: str) -> Callable[[], _Response]:
@@ -1814,9 +1736,7 @@ class _View:
             )
         )
 
-    def _form_values(
-        self, kind: str, submitted: str, checked: _Checked | None, prefilled: str = ""
-    ) -> dict[str, str]:
+    def _form_values(self, kind: str, submitted: str, checked: _Checked | None, prefilled: str = "") -> dict[str, str]:
         """Every form on a page is bound to the POST data; the validated one shows its data."""
         if checked is not None and kind == submitted:
             return checked.values
@@ -1839,10 +1759,7 @@ class _View:
             return self._render_project(project, checked=checked, kind=kind)
         record = self.wh._attach(project, checked.publisher, checked.external_id)
         if record is None:
-            self.flash(
-                f"{t.publisher_specifier(checked.publisher)} is already registered with "
-                f"{project.name}"
-            )
+            self.flash(f"{t.publisher_specifier(checked.publisher)} is already registered with {project.name}")
             return self._render_project(project, checked=checked, kind=kind)
         self.flash(self._added_message(checked.publisher, project), "success")
         return self.redirect(self.raw_path)
@@ -1851,11 +1768,7 @@ class _View:
     def _added_message(publisher: FakePublisher, project: Project) -> str:
         url = t.publisher_url(publisher)
         # Google has no URL; Warehouse's concatenation then leaves two spaces.
-        return (
-            f"Added {t.publisher_specifier(publisher)} "
-            + (f"in {url}" if url else "")
-            + f" to {project.name}"
-        )
+        return f"Added {t.publisher_specifier(publisher)} " + (f"in {url}" if url else "") + f" to {project.name}"
 
     @staticmethod
     def _disabled_message(kind: str) -> str:
@@ -1881,10 +1794,7 @@ class _View:
     def account_publishing(self) -> _Response:
         view = self.select(
             self._render_account,
-            [
-                ((*_FORM_PARAMS[kind], "project_name"), self._pending_adder(kind))
-                for kind in _ACCOUNT_KINDS
-            ]
+            [((*_FORM_PARAMS[kind], "project_name"), self._pending_adder(kind)) for kind in _ACCOUNT_KINDS]
             + [(("publisher_id",), self._delete_pending_publisher)],
         )
         self.check_csrf()
@@ -1911,11 +1821,7 @@ class _View:
             for k in _RENDER_ORDER
         ]
         active = sorted(
-            (
-                p.name
-                for p in self.wh.projects.values()
-                if p.publishers and self.wh._has_role(p, user)
-            ),
+            (p.name for p in self.wh.projects.values() if p.publishers and self.wh._has_role(p, user)),
             key=normalize_name,
         )
         rows = [
@@ -1924,9 +1830,7 @@ class _View:
             if r.added_by == user.username
         ]
         return self.html(
-            t.account_publishing_page(
-                csrf_token=self.csrf_token(), active_projects=active, rows=rows, forms=forms
-            )
+            t.account_publishing_page(csrf_token=self.csrf_token(), active_projects=active, rows=rows, forms=forms)
         )
 
     def _add_pending_publisher(self, kind: str) -> _Response:
@@ -1989,26 +1893,19 @@ class _View:
             return self.error(404)
         view = self.select(
             lambda: self._render_organization(org),
-            [
-                ((*_FORM_PARAMS[kind], "project_name"), self._org_adder(org, kind))
-                for kind in _PROJECT_KINDS
-            ],
+            [((*_FORM_PARAMS[kind], "project_name"), self._org_adder(org, kind)) for kind in _PROJECT_KINDS],
         )
         if not org.active:
             return self.inactive_organization()
         self.check_csrf()
         self.authorize(lambda user: user.username in org.owners)
-        reauth = self.reauth_page(
-            "manage.organization.publishing", {"organization_name": name, "traverse": [name]}
-        )
+        reauth = self.reauth_page("manage.organization.publishing", {"organization_name": name, "traverse": [name]})
         return reauth or view()
 
     def _org_adder(self, org: Organization, kind: str) -> Callable[[], _Response]:
         return lambda: self._add_org_pending_publisher(org, kind)
 
-    def _render_organization(
-        self, org: Organization, checked: _Checked | None = None, kind: str = ""
-    ) -> _Response:
+    def _render_organization(self, org: Organization, checked: _Checked | None = None, kind: str = "") -> _Response:
         action = f"/manage/organization/{normalize_name(org.name)}/publishing/"
         forms = [
             None
@@ -2121,8 +2018,37 @@ class _View:
             return _Response(200, json.dumps(payload).encode(), _SIMPLE_JSON)
         return self.html(t.simple_detail_page(canonical))
 
+    def method_not_allowed(self, allowed: str) -> _Response:
+        """``require_methods``: a 405 before any other check, with the bare WebOb body."""
+        explanation = f"The method {self.method} is not allowed for this resource."
+        body = t.webob_error("405 Method Not Allowed", explanation, "")
+        return _Response(405, body.encode(), headers=[("Allow", allowed)])
+
     def oidc_audience(self) -> _Response:
-        return self.json({"audience": "pypi"}) if self.is_get else self.error(404)
+        """docs/protocol/publish-time.md#audience: GET only, no session, no CSRF."""
+        from . import oidc
+
+        if self.method != "GET":
+            return self.method_not_allowed("GET")
+        status, payload = oidc.audience(self.wh)
+        body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return _Response(status, body.encode(), "application/json")
+
+    def oidc_mint_token(self) -> _Response:
+        """docs/protocol/publish-time.md#mint-token: POST only, no session, no CSRF; the JSON renderer's
+        sorted, compact output."""
+        from . import oidc
+
+        if self.method != "POST":
+            return self.method_not_allowed("POST")
+        try:
+            status, payload = oidc.mint_token(self.wh, self.body, self.now, self.client_ip)
+        except oidc.ServerError:
+            return _Response(500, b"Internal Server Error", "text/plain; charset=UTF-8")
+        if status not in (200, 422):
+            return _Response(status, b"Internal Server Error", "text/plain; charset=UTF-8")
+        body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return _Response(status, body.encode(), "application/json")
 
     def _api_user(self) -> User | None:
         scheme, _, credential = self.headers.get("Authorization", "").partition(" ")
@@ -2200,9 +2126,7 @@ class _View:
             return context
         project, user = context
         if self.is_get:
-            return self.json(
-                {"trusted_publishers": [self._api_publisher(r) for r in project.publishers]}
-            )
+            return self.json({"trusted_publishers": [self._api_publisher(r) for r in project.publishers]})
         try:
             data = json.loads(self.body)
         except ValueError:
@@ -2221,18 +2145,14 @@ class _View:
                 [("Retry-After", str(self.wh.registration_retry_after))],
             )
         self.hit_registration(user)
-        source = {
-            k: [v if isinstance(v, str) else str(v)] for k, v in data.items() if v is not None
-        }
+        source = {k: [v if isinstance(v, str) else str(v)] for k, v in data.items() if v is not None}
         checked = self.validate(kind, source)
         if checked.publisher is None:
             return self.json({"errors": checked.errors}, 400)
         record = self.wh._attach(project, checked.publisher, checked.external_id)
         if record is None:
             specifier = t.publisher_specifier(checked.publisher)
-            return self.json(
-                {"error": f"{specifier} is already registered with {project.name}"}, 409
-            )
+            return self.json({"error": f"{specifier} is already registered with {project.name}"}, 409)
         return self.json({"trusted_publisher": self._api_publisher(record)}, 201)
 
     def api_publisher(self, name: str, publisher_id: str) -> _Response:
@@ -2318,9 +2238,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {name: value for name, value in self.headers.items()}
         response = None
         if not self.server.closed:
-            response = self.server.app._handle(
-                self.command, self.path, headers, body, self.client_address[0]
-            )
+            response = self.server.app._handle(self.command, self.path, headers, body, self.client_address[0])
         if response is None:
             self.close_connection = True
             return
@@ -2388,6 +2306,14 @@ class FakeWarehouse:
         self.registration_retry_after = 3600
         self.reauth_seconds: float = REAUTH_SECONDS
         self.token_api = False
+        # The OIDC exchange (docs/protocol/publish-time.md#mint-token); see oidc.py.
+        self.oidc_audience = "pypi"
+        self.oidc_disabled = False
+        self.oidc_issuers: dict[str, str] = {}
+        self.disallow_new_project_registration = False
+        self.prohibited_project_names: set[str] = set()
+        self.exchanges: list[oidc.Exchange] = []
+        self.minted: list[oidc.MintedToken] = []
         self.require_origin = True
         self.clock: Callable[[], float] = time.time
         self.outbox: list[Email] = []
@@ -2398,9 +2324,10 @@ class FakeWarehouse:
         self._unique_logins: dict[tuple[str, str], _UniqueLogin] = {}
         self._hits = _HitLog()
         self._faults: list[_Fault] = []
-        self._signers = {
-            name: _Signer(name) for name in ("two_factor", "confirm_login", "remember_device")
-        }
+        from .oidc import State
+
+        self._oidc = State()
+        self._signers = {name: _Signer(name) for name in ("two_factor", "confirm_login", "remember_device")}
         self._lock = threading.RLock()
         self._port = port
         self._server: _Server | None = None
@@ -2477,9 +2404,7 @@ class FakeWarehouse:
         if not burned <= set(codes):
             raise ValueError("burned_recovery_codes must be some of recovery_codes")
         now = self.clock()
-        user.recovery_codes = [
-            RecoveryCode(code, now, now if code in burned else None) for code in codes
-        ]
+        user.recovery_codes = [RecoveryCode(code, now, now if code in burned else None) for code in codes]
         self.users[username] = user
         return user
 
@@ -2616,18 +2541,36 @@ class FakeWarehouse:
                 )
             )
 
+    def fail_mint_token(
+        self, *, status: int = 422, code: str = "unknown-error", description: str = "", times: int = 1
+    ) -> None:
+        """Answer the next ``times`` mint-token requests (either route) with ``status``: 422 carries
+        Warehouse's error shape with ``code`` and ``description``, anything else a plain-text body.
+        Each is recorded in ``exchanges``."""
+        from . import oidc
+
+        with self._lock:
+            oidc.add_fault(self, status, code, description or f"injected {code}", times)
+
+    def minted_token(self, token: str) -> oidc.MintedToken | None:
+        """What a ``pypi-`` token from mint-token is good for (None: not one the fake minted)."""
+        with self._lock:
+            return next((m for m in self.minted if m.token == token), None)
+
     # -- internals used by the views -----------------------------------------------------------
+
+    def _mail(self, username: str, subject: str, body: str, now: float) -> None:
+        """An e-mail to a user's address; none for a user the fake does not know."""
+        user = self.users.get(username)
+        if user is not None:
+            self.outbox.append(Email(user.email, subject, body, "", now))
 
     def _handle(
         self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes, client_ip: str
     ) -> _Response | None:
         with self._lock:
             fault = next(
-                (
-                    f
-                    for f in self._faults
-                    if f.method in ("*", method) and raw_path.startswith(f.path_prefix)
-                ),
+                (f for f in self._faults if f.method in ("*", method) and raw_path.startswith(f.path_prefix)),
                 None,
             )
             if fault is not None:
@@ -2681,9 +2624,7 @@ class FakeWarehouse:
         return str(found[1]) if found else ""
 
     def _find_user(self, username: str) -> User | None:
-        return next(
-            (u for u in self.users.values() if u.username.lower() == username.lower()), None
-        )
+        return next((u for u in self.users.values() if u.username.lower() == username.lower()), None)
 
     def _user_by_id(self, user_id: object) -> User | None:
         return next((u for u in self.users.values() if u.id == user_id), None)
@@ -2718,9 +2659,7 @@ class FakeWarehouse:
         others = [o for o in project.owners if o != user.username]
         return org is not None and org.owners == [user.username] and not others
 
-    def _attach(
-        self, project: Project, publisher: FakePublisher, external_id: str
-    ) -> PublisherRecord | None:
+    def _attach(self, project: Project, publisher: FakePublisher, external_id: str) -> PublisherRecord | None:
         """Reuse the identical stored publisher if any project has it and attach it; None when it is
         already attached to this project (docs/protocol/registration.md#project-add-order)."""
         key = _unique_key(publisher, external_id, pending=False)
@@ -2743,19 +2682,14 @@ class FakeWarehouse:
     def _pending_exists(self, new: PendingPublisherRecord) -> bool:
         """The views' existence query: same project name and same configuration, any user."""
         return any(
-            r.project_name == new.project_name
-            and r.publisher == new.publisher
-            and r.external_id == new.external_id
+            r.project_name == new.project_name and r.publisher == new.publisher and r.external_id == new.external_id
             for r in self.pending_publishers
         )
 
     def _pending_conflict(self, new: PendingPublisherRecord) -> bool:
         """The pending tables' unique constraint: same configuration, any project name."""
         key = _unique_key(new.publisher, new.external_id, pending=True)
-        return any(
-            _unique_key(r.publisher, r.external_id, pending=True) == key
-            for r in self.pending_publishers
-        )
+        return any(_unique_key(r.publisher, r.external_id, pending=True) == key for r in self.pending_publishers)
 
 
 def _unique_key(publisher: FakePublisher, external_id: str, *, pending: bool) -> tuple[str, ...]:

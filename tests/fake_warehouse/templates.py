@@ -315,9 +315,7 @@ def login_page(
     errors: Mapping[str, Sequence[str]],
 ) -> str:
     title = ("Error processing form - " if errors else "") + "Log in"
-    hidden_next = (
-        f'<input name="next" type="hidden" value="{esc(next_value)}">' if next_value else ""
-    )
+    hidden_next = f'<input name="next" type="hidden" value="{esc(next_value)}">' if next_value else ""
     main = f"""  <div class="horizontal-section">
     <div class="site-container">
       <h1 class="page-title">Log in to {SITE_NAME}</h1>
@@ -402,9 +400,7 @@ def two_factor_page(
     both = has_totp and has_webauthn
     padded = " twofa-login__method--padded" if both else " "
     webauthn = (
-        _WEBAUTHN_LOGIN.format(
-            padded=padded, csrf_token=esc(csrf_token), upgrade=_UPGRADE_BROWSER
-        )
+        _WEBAUTHN_LOGIN.format(padded=padded, csrf_token=esc(csrf_token), upgrade=_UPGRADE_BROWSER)
         if has_webauthn
         else ""
     )
@@ -436,8 +432,7 @@ def _totp_form(action: str, csrf_token: str, errors: Sequence[str], padded: str)
     if errors:
         items = "".join(f"<li>{esc(e)}</li>" for e in errors)
         error_list = (
-            f'              <ul id="totp-errors" class="form-errors" role="alert">\n'
-            f"{items}              </ul>\n"
+            f'              <ul id="totp-errors" class="form-errors" role="alert">\n{items}              </ul>\n'
         )
     return f"""      <div class="twofa-login__method{padded}">
         <form method="post"
@@ -546,9 +541,7 @@ Remove                  </button>
 """
 
 
-def _modal(
-    *, slug: str, controller: str, method: str, action: str, csrf_token: str, body: str, confirm: str
-) -> str:
+def _modal(*, slug: str, controller: str, method: str, action: str, csrf_token: str, body: str, confirm: str) -> str:
     """``confirm_modal`` / ``confirm_password_modal``: the form a "Remove" link opens."""
     return f"""                    <div id="{slug}"
        class="modal"
@@ -1025,14 +1018,11 @@ def publisher_form(form: FormView, csrf_token: str, *, prefilled: bool = False) 
     """A tab's content: the optional autofill callout, the error anchor, then the form."""
     specs = ((_PROJECT_NAME_FIELD,) if form.pending else ()) + _FIELDS[form.kind]
     groups = "".join(
-        _form_group(spec, form.values.get(spec.name, ""), form.errors.get(spec.name, ()))
-        for spec in specs
+        _form_group(spec, form.values.get(spec.name, ""), form.errors.get(spec.name, ())) for spec in specs
     )
     if form.kind == "gitlab":
         # "The following field must be present for the view predicate to match."
-        selected = (
-            " selected" if form.values.get("issuer_url", GITLAB_ISSUER) == GITLAB_ISSUER else ""
-        )
+        selected = " selected" if form.values.get("issuer_url", GITLAB_ISSUER) == GITLAB_ISSUER else ""
         groups += (
             '  <select hidden id="issuer_url" name="issuer_url" required>'
             f'<option{selected} value="{GITLAB_ISSUER}">{GITLAB_ISSUER}</option></select>\n'
@@ -1149,9 +1139,7 @@ def _details(p: FakePublisher) -> str:
 def publisher_row(row: RowView, csrf_token: str) -> str:
     """A ``<tr>`` followed by its remove modal, which sits between rows inside ``tbody``."""
     title = KIND_TITLES[row.publisher.kind]
-    name_cell = (
-        f'<td scope="row">{esc(row.project_name)}</td>' if row.project_name is not None else ""
-    )
+    name_cell = f'<td scope="row">{esc(row.project_name)}</td>' if row.project_name is not None else ""
     body = f"""          <h3 class="modal__title">
             Remove trusted publisher
             ?
@@ -1189,9 +1177,7 @@ value="{row.publisher_id}">
 {modal}"""
 
 
-def _publisher_table(
-    rows: Sequence[RowView], csrf_token: str, *, pending: bool, caption: str
-) -> str:
+def _publisher_table(rows: Sequence[RowView], csrf_token: str, *, pending: bool, caption: str) -> str:
     name_header = '          <th scope="col">Pending project name</th>\n' if pending else ""
     caption_html = f'      <caption class="sr-only">{esc(caption)}</caption>\n' if caption else ""
     body = "".join(publisher_row(row, csrf_token) for row in rows)
@@ -1314,9 +1300,7 @@ def organization_publishing_page(
 ) -> str:
     """``manage/organization/publishing.html``."""
     pending = (
-        _publisher_table(
-            rows, csrf_token, pending=True, caption="Pending publishers for this organization"
-        )
+        _publisher_table(rows, csrf_token, pending=True, caption="Pending publishers for this organization")
         if rows
         else _NO_PENDING
     )
@@ -1353,8 +1337,10 @@ communicate with the PyPI administrators.
 
 def two_factor_method_email(username: str, *, added: bool = True) -> str:
     """The text part of ``two-factor-added`` / ``two-factor-removed`` (recordings 99, 100)."""
-    change = "added a WebAuthn two-factor authentication method to" if added else (
-        "removed a WebAuthn two-factor authentication method from"
+    change = (
+        "added a WebAuthn two-factor authentication method to"
+        if added
+        else ("removed a WebAuthn two-factor authentication method from")
     )
     return (
         f"Someone, perhaps you, has {change} your PyPI account '{username}'.\n"
@@ -1373,4 +1359,40 @@ def recovery_code_reminder_email(username: str, generate_url: str) -> str:
         "If you lose your authentication application or security key(s) and do not have access "
         "to these recovery codes, you may permanently lose access to your PyPI account!\n"
         f"You can generate recovery codes for your account here: {generate_url}\n"
+    )
+
+
+# --- E-mails of the OIDC exchange (docs/protocol/publish-time.md#pending-claim) -------------------
+# Not recorded: laid out from the e-mail templates named, the wording kept to what they say.
+
+
+def pending_reified_email(project_name: str, publisher_specifier: str) -> str:
+    """The text part of ``pending-trusted-publisher-reified``, to the pending publisher's registrant."""
+    return (
+        "A pending trusted publisher you registered has been used to create the\n"
+        f"project {project_name} on PyPI.\n\n"
+        f"Publisher: {publisher_specifier}\n\n"
+        "If you did not expect this, someone may have used your registered\n"
+        "trusted publisher configuration.\n"
+        "Please review the project and if anything looks wrong,\n"
+        "email admin@pypi.org to communicate with the PyPI administrators.\n"
+    )
+
+
+def pending_invalidated_email(project_name: str) -> str:
+    """The text part of ``pending-trusted-publisher-invalidated``, to other users with a look-alike pending name."""
+    return (
+        "You registered a pending trusted publisher for a project\n"
+        f"({project_name}), but someone else has invalidated your pending publisher\n"
+        "by creating the project, or one with a conflicting name, before you did.\n"
+    )
+
+
+def environment_ignored_email(project_name: str, environment: str) -> str:
+    """The gist of ``environment-ignored-in-trusted-publisher``, to the project's Owners (links left out)."""
+    return (
+        f"A Trusted Publisher for project {project_name} was just used from a CI/CD job configured with an "
+        f"environment.\nThe environment used was: {environment}.\n"
+        "Since the Trusted Publisher is configured to allow any environment, for security reasons we recommend "
+        "constraining it to only one.\n"
     )
