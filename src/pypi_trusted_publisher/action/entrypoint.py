@@ -226,12 +226,13 @@ def claim(
     settings: ActionSettings,
     exists: bool | None,
     publisher: Publisher | None = None,
+    registrant: str = "",
 ) -> ClaimResult:
     """One exchange of this job's OIDC token (engine/claim.py); both tokens are masked as they arrive."""
     from ..engine.claim import ClaimRequest
     from ..engine.claim import claim as exchange
 
-    request = ClaimRequest(index, project, organization, exists=exists, publisher=publisher)
+    request = ClaimRequest(index, project, organization, registrant, exists=exists, publisher=publisher)
     result = exchange(request, env, EngineOptions(timeout=settings.timeout), mask=runner.mask)
     with runner.no_commands():
         runner.echo(render.claim_text(result))
@@ -267,7 +268,7 @@ def claim_after(
         return ClaimResult(ClaimStatus.SKIPPED, registration.index, registration.normalized_project, message)
     exists = None if result.pending is None else not result.pending
     return claim(runner, env, registration.index, registration.project, registration.organization, settings, exists,
-                 registration.publisher)
+                 registration.publisher, settings.credentials.username)  # fmt: skip
 
 
 def claim_outputs(result: ClaimResult | None) -> dict[str, str]:

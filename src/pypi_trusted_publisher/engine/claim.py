@@ -43,6 +43,7 @@ class ClaimRequest:
     index: Index
     project: str
     organization: str = ""  # who owns a project a claim creates, when known (the registration said)
+    registrant: str = ""  # the PyPI account that registered the pending publisher, when known: its Owner
     exists: bool | None = None  # did the project exist before the claim? None: the simple index is asked
     # The publisher the claim should match, when known (the registration, or the inputs): a refusal then names
     # what it expects against what this job is.
@@ -179,8 +180,13 @@ def _proven(request: ClaimRequest, claims: Mapping[str, str], expires: int | Non
 
 def _claimed(request: ClaimRequest, claims: Mapping[str, str], expires: int | None, listed: bool | None) -> ClaimResult:
     host, project = request.index.host, request.normalized_project
-    owner = f"the organization {request.organization!r}" if request.organization else (
+    registrant = f"the account {request.registrant!r}" if request.registrant else (
         "the account that registered the pending publisher"
+    )
+    owner = (
+        f"the organization {request.organization!r} (PyPI e-mailed {registrant}, who registered it)"
+        if request.organization
+        else f"{registrant}, whom PyPI e-mailed"
     )
     seen = (
         f"{host} lists it now (no release yet)"
@@ -188,8 +194,7 @@ def _claimed(request: ClaimRequest, claims: Mapping[str, str], expires: int | No
         else f"{host}'s simple index does not list it yet (caches can lag a few minutes)"
     )
     message = sentences(
-        f"PyPI created the project {project!r} from the pending publisher: {seen}, owned by {owner}, whom PyPI "
-        "e-mailed",
+        f"PyPI created the project {project!r} from the pending publisher: {seen}, owned by {owner}",
         f"The publisher is a normal one now, matching {_where(claims)}, and nobody else can take the name",
         _dropped(expires),
     )
