@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from act_workflow import JOB, act_command, unavailable
+from fake_oidc import FakeOIDC, github_claims
 from passkeys import seed_key
 
 pytestmark = [pytest.mark.act, pytest.mark.slow]  # about 6 s: act starts the composite action for real
@@ -25,7 +26,9 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 # The secrets come in as variables, which act does not hide on its own: only the
 # action's ::add-mask:: lines keep them out of the log. The first run of the
 # action finds no wheels, as without network, and must still report.
-WORKFLOW = JOB + """\
+WORKFLOW = (
+    JOB
+    + """\
       - id: no-wheels
         continue-on-error: true
         uses: ./
@@ -70,6 +73,7 @@ WORKFLOW = JOB + """\
           STEPS: ${{{{ toJSON(steps) }}}}
         run: printf '%s' "$STEPS" > "$STEPS_FILE"
 """
+)
 
 
 def test_action_yml_with_act(tmp_path: Path, warehouse: Any) -> None:
@@ -116,3 +120,92 @@ def test_action_yml_with_act(tmp_path: Path, warehouse: Any) -> None:
     assert failed["outputs"]["manual-url"] == f"{warehouse.url}/manage/account/publishing/"
     assert json.loads(failed["outputs"]["json"])["reason"] == "install-failed"
     assert "install failed" in log and "nothing was registered" in log
+
+
+# The claiming bootstrap of examples/release.yml, cut to its shape: one job registers, the next (the registered
+# workflow, its environment, id-token: write) claims, and a third reads the claim's outputs. act has no OIDC token
+# service, so the fake issuer's runtime endpoint is handed to the job as GitHub would (ACTIONS_ID_TOKEN_REQUEST_*).
+BOOTSTRAP = """\
+on: workflow_dispatch
+jobs:
+  register:
+    runs-on: ubuntu-latest
+    outputs:
+      project: ${{{{ steps.tp.outputs.project }}}}
+    steps:
+      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1
+      - id: tp
+        uses: ./
+        with:
+          index: {index}
+          project: act-claim-demo
+          owner: octo
+          repository: demo
+          workflow: bootstrap.yml
+          environment: pypi
+          pypi-username: dana
+          pypi-password: ${{{{ vars.PYPI_PASSWORD }}}}
+          pypi-totp-secret: ${{{{ vars.PYPI_TOTP_SECRET }}}}
+          confirmation: none
+          check: "false"
+  claim:
+    needs: register
+    runs-on: ubuntu-latest
+    environment: pypi
+    permissions:
+      id-token: write
+    outputs:
+      claim: ${{{{ steps.claim.outputs.claim }}}}
+      claimed-project: ${{{{ steps.claim.outputs.claimed-project }}}}
+    steps:
+      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1
+      - id: claim
+        uses: ./
+        with:
+          index: {index}
+          mode: claim
+          project: ${{{{ needs.register.outputs.project }}}}
+  report:
+    needs: claim
+    runs-on: ubuntu-latest
+    steps:
+      - shell: bash
+        env:
+          CLAIM: ${{{{ needs.claim.outputs.claim }}}}
+          CLAIMED: ${{{{ needs.claim.outputs.claimed-project }}}}
+        run: printf '%s %s' "$CLAIM" "$CLAIMED" > "$REPORT_FILE"
+"""
+
+
+def test_the_two_job_bootstrap_claims_and_hands_its_outputs_on(tmp_path: Path, warehouse: Any) -> None:
+    if reason := unavailable():
+        pytest.skip(reason)
+    warehouse.github_owners["octo"] = 4242
+    report = tmp_path / "report.txt"
+    ref = "octo/demo/.github/workflows/bootstrap.yml@refs/heads/main"
+    with FakeOIDC() as idp:
+        warehouse.oidc_issuers = idp.discovery()
+        idp.job_claims = github_claims("octo", "demo", "bootstrap.yml", environment="pypi", owner_id="4242")
+        token_env = [f"{name}={value}" for name, value in idp.actions_env().items()]
+        command, env = act_command(
+            tmp_path, BOOTSTRAP.format(index=warehouse.url),
+            "--var", f"PYPI_PASSWORD={PASSWORD}", "--var", f"PYPI_TOTP_SECRET={TOTP_SECRET}",
+            "--env", f"REPORT_FILE={report}", *[part for item in token_env for part in ("--env", item)],
+        )  # fmt: skip
+        proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    log = proc.stdout + proc.stderr
+    if proc.returncode != 0 and "Main ./" not in log:
+        pytest.skip(f"act could not run the workflow offline: {log[-2000:]}")
+    assert proc.returncode == 0, log[-6000:]
+    assert report.read_text(encoding="utf-8") == "claimed act-claim-demo"
+    project = warehouse.projects["act-claim-demo"]
+    assert project.owners == ["dana"] and warehouse.pending_publishers == []
+    assert idp.issued and idp.issued[0].claims["job_workflow_ref"] == ref
+    secrets = [
+        PASSWORD,
+        TOTP_SECRET,
+        idp.request_token,
+        *(t.jwt for t in idp.issued),
+        *(m.token for m in warehouse.minted),
+    ]
+    assert warehouse.minted and not [s for s in secrets if s in log]
