@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT / "tests"))  # plan_scenario imports the fakes as the tests do
 
 from tests import act_workflow  # noqa: E402
+from tests.fake_oidc import FakeOIDC, github_claims  # noqa: E402
 from tests.fake_warehouse import FakeWarehouse  # noqa: E402
 from tests.passkeys import seed_key  # noqa: E402
 
@@ -39,6 +40,7 @@ from pypi_trusted_publisher.core.models import Registration, Status, Target  # n
 from pypi_trusted_publisher.core.publishers import GitHubPublisher  # noqa: E402
 from pypi_trusted_publisher.core.secret import Secret  # noqa: E402
 from pypi_trusted_publisher.credentials.values import Credentials  # noqa: E402
+from pypi_trusted_publisher.engine.claim import ClaimRequest, claim  # noqa: E402
 from pypi_trusted_publisher.engine.engine import Engine  # noqa: E402
 from pypi_trusted_publisher.engine.options import EngineOptions  # noqa: E402
 
@@ -97,6 +99,32 @@ def with_key(wh: FakeWarehouse) -> Credentials:
     """The account on an IP PyPI has never seen, logging in with a security key (no TOTP, no e-mailed link)."""
     wh.users["dana"].confirmed_ips.clear()
     return Credentials("dana", Secret(PASSWORD), passkey=seed_key(wh, "dana"))
+
+
+def register_and_claim() -> tuple[int, int, int, int]:
+    """The bootstrap: a pending registration (TOTP, fresh login), then the claim in the publishing job, then a
+    second claim (proven); Warehouse requests of each, and the token service's of each claim."""
+    wh = warehouse()
+    try:
+        with FakeOIDC() as idp:
+            wh.oidc_issuers = idp.discovery()
+            idp.job_claims = github_claims("octo-org", "new-claim", "release.yml", environment="pypi")
+            registered = counted(wh, ["new-claim"], Target.PENDING)[0]
+            env = {"GITHUB_ACTIONS": "true", **idp.actions_env()}
+            counts = []
+            # In the registering step (claim: true), whether the project existed is known; a second job
+            # (mode: claim) asks the simple index first.
+            for exists, expected in ((False, "claimed"), (None, "proven")):
+                before, tokens = len(wh.requests), sum(1 for r in idp.requests if r.path == "/token")
+                request = ClaimRequest(resolve_index(wh.url), "new-claim", exists=exists)
+                result = claim(request, env, EngineOptions(timeout=10))
+                if result.status.value != expected:
+                    raise SystemExit(f"benchmark claim was {result.status.value}: {result.message}")
+                counts.append((len(wh.requests) - before, sum(1 for r in idp.requests if r.path == "/token") - tokens))
+    finally:
+        wh.stop()
+    (claimed, token_requests), (proven, _) = counts
+    return registered, claimed, token_requests, proven
 
 
 def back_to_back(runs: int = 3) -> list[float]:
@@ -229,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             wh.stop()
     existing, auto_project, pending, auto_pending, bulk, passkey = counts.values()
+    registered, claimed, claim_tokens, proven = register_and_claim()
     consecutive = back_to_back()
     plan_pypi, plan_github, plan_projects, plan_repositories = plan_requests()
 
@@ -254,6 +283,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  bulk: 10 projects in one session:                 {sum(bulk)} = {bulk[0]} + "
           f"{' + '.join(map(str, bulk[1:]))}")
     print(f"  security key, unseen IP, fresh login (--pending):  {passkey[0]}")
+    print(f"register + claim (pending, TOTP; then the claim job): {registered} + {claimed} PyPI requests "
+          f"(audience, mint-token, simple-index read-back) + {claim_tokens} to the job's token service; "
+          f"target: registration + 3; "
+          f"a later claim job (proven; existence asked first): {proven}")
     print(f"consecutive CLI runs with PYPI_PASSKEY (seconds):   {', '.join(f'{t:.2f}' for t in consecutive)}")
     print(f"plan of a {plan_projects}-project account (10 owned; {plan_repositories} repositories read through the "
           "GitHub API, 1 from a clone)")
