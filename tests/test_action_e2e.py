@@ -258,3 +258,30 @@ def test_the_missing_input_is_named(tmp_path: Path, site: Any, github: FakeGitHu
     outputs = runner.outputs()
     assert outputs["reason"] == "no-credentials" and "pypi-password is not set" in outputs["message"]
     assert "PYPI_PASSWORD" not in outputs["message"]
+
+
+def test_claim_true_takes_the_name_in_the_registering_step(
+    tmp_path: Path, site: Any, github: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``claim: true`` in a job of the registered workflow: the registration, then the exchange that creates the
+    project, owned by the registrant, whom the summary names (docs/protocol/publish-time.md#claim)."""
+    from fake_oidc import FakeOIDC, github_claims
+
+    with FakeOIDC() as idp:
+        site.oidc_issuers = idp.discovery()
+        idp.job_claims = github_claims("octo", "demo", "release.yml", environment="pypi", owner_id="4242")
+        runner = runner_for(tmp_path, site, github, workflow="release.yml", environment="pypi", claim="true")
+        runner.env.update(idp.actions_env())
+        code = main(env=runner.env)
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0, lines
+    outputs = runner.outputs()
+    assert outputs["status"] == "registered" and outputs["claim"] == "claimed", outputs
+    assert outputs["claimed-project"] == "demo-pkg"
+    assert site.projects["Demo_Pkg"].owners == ["dana"] and site.pending_publishers == []
+    assert "owned by the account 'dana'" in runner.summary()
+    masks = [line for line in lines if line.startswith("::add-mask::")]
+    shown = "\n".join(line for line in lines if line not in masks) + runner.files()
+    tokens = [idp.request_token, *(t.jwt for t in idp.issued), *(m.token for m in site.minted)]
+    assert site.minted and not [t for t in tokens if t in shown]
+    assert f"::add-mask::{site.minted[0].token}" in masks and f"::add-mask::{idp.issued[0].jwt}" in masks
