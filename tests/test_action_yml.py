@@ -125,8 +125,8 @@ def test_requirements_are_hash_pinned() -> None:
             assert "--hash=sha256:" in block, block.splitlines()[0]
 
 
-def test_the_readme_documents_every_input_and_output() -> None:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_action_guide_documents_every_input_and_output() -> None:
+    text = (ROOT / "docs" / "action.md").read_text(encoding="utf-8")
     for name in (*INPUTS, *OUTPUTS):
         assert f"`{name}`" in text, name
 

@@ -20,7 +20,7 @@ def tool(name: str) -> str:
 
 
 def test_ruff_is_clean():
-    proc = subprocess.run([tool("ruff"), "check", "src", "tests", "benchmarks"], cwd=ROOT, capture_output=True,
+    proc = subprocess.run([tool("ruff"), "check", "src", "tests", "benchmarks", "docs"], cwd=ROOT, capture_output=True,
                           text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..core.errors import UsageError
-from ..core.publishers import Publisher
-from ..inputs.context import RepoContext
 from .common import Subcommands, add_index_argument, usage_failure
+
+if TYPE_CHECKING:
+    from ..core.publishers import Publisher
+    from ..inputs.context import RepoContext
 
 
 def add_parser(commands: Subcommands) -> None:
@@ -76,6 +78,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from ..core.indexes import resolve_index
     from ..engine.claim import ClaimRequest, claim
     from ..engine.options import EngineOptions
+    from ..inputs.context import RepoContext
     from ..render.results import claim_line, claim_text
 
     given = ClaimArguments.from_args(args)
