@@ -2239,6 +2239,9 @@ class _Handler(BaseHTTPRequestHandler):
         response = None
         if not self.server.closed:
             response = self.server.app._handle(self.command, self.path, headers, body, self.client_address[0])
+            hook = self.server.app.after_request
+            if hook is not None:  # the request has had its effect; its answer has not left yet
+                hook(self.server.app.requests[-1])
         if response is None:
             self.close_connection = True
             return
@@ -2318,6 +2321,9 @@ class FakeWarehouse:
         self.clock: Callable[[], float] = time.time
         self.outbox: list[Email] = []
         self.requests: list[RequestRecord] = []
+        # Called with each request's record after the request took effect and before its answer is sent, on the
+        # server's thread: a test can block there and kill the client at that exact boundary.
+        self.after_request: Callable[[RequestRecord], None] | None = None
         self.errors: list[str] = []
         self._api_tokens: dict[str, str] = {}
         self._sessions: dict[str, _Session] = {}

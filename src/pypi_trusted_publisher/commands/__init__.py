@@ -7,13 +7,15 @@ command runs; the HTTP stack is imported when a network call is certain.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import TextIO
 
 from .. import __version__
-from ..core.errors import UsageError
+from ..core.errors import Stopped, Terminated, UsageError
 from . import add, check, claim, listing, login, passkey, plan, remove
 from .common import EXIT_FAILED, Parser, usage_failure
 
@@ -49,13 +51,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         return usage_failure(exc, args.json, sys.stdout)
     run: Callable[[argparse.Namespace, TextIO], int] = args.run
+    previous = _on_sigterm()
     try:
         return run(args, sys.stdout)
+    except Stopped as exc:  # an interruption the command reported itself, with how to go on
+        return exc.exit_code
     except UsageError as exc:  # found after the command's own checks, still before any network call
         return usage_failure(exc, args.json, sys.stdout)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print("terminated" if isinstance(exc, Terminated) else "interrupted", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
     except BrokenPipeError:  # e.g. piped into `head`: nothing left to say
         sys.stderr.close()
         return EXIT_FAILED
@@ -66,3 +71,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{Path(frame.filename).name}:{frame.lineno}"
         print(f"internal error: {type(exc).__name__} at {where}; please report it", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _on_sigterm() -> signal.Handlers | Callable[[int, FrameType | None], object] | int | None:
+    """SIGTERM raises Terminated where the command is, as Ctrl-C raises KeyboardInterrupt: progress is saved and a new
+    security key removed on both. Returns the handler it replaced (None off the main thread, where Python has none)."""
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise Terminated
+
+    try:
+        return signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread (in-process tests): leave signals alone
+        return None

@@ -24,3 +24,16 @@ class RegistrationFailed(Exception):
         self.reason = reason
         self.message = message
         self.retry_after = retry_after
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cancelled runner, ``kill``), raised where the process is, so that every clean-up written for
+    Ctrl-C runs for it too; the command then exits 143 instead of 130."""
+
+
+class Stopped(Exception):
+    """An interruption that was already reported, with how to go on; the command exits with ``exit_code``."""
+
+    def __init__(self, exit_code: int) -> None:
+        super().__init__(exit_code)
+        self.exit_code = exit_code

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ..core.errors import UsageError
+from ..core.errors import Stopped, Terminated, UsageError
 from ..core.indexes import Index
 from ..core.models import Registration, Result
 from ..credentials.values import Credentials
@@ -62,6 +62,13 @@ class ResumeRequest:
     notes: list[str]
     as_json: bool = False
 
+    @property
+    def command(self) -> str:
+        """The command that continues this batch, to print when a run stops early."""
+        index = self.registrations[0].index.url if self.registrations else ""
+        where = f" --index {index}" if index else ""
+        return f"pypi-trusted-publisher add --config {self.config}{where} --resume"
+
 
 def run_resumable(request: ResumeRequest, out: TextIO, *, clock: Callable[[], float] = time.time) -> int:
     """Register what is left; UsageError before any request, RegistrationFailed when the login cannot start."""
@@ -103,7 +110,12 @@ def _register(
         with engine(todo[0].index, credentials, request.engine) as eng:
             eng.check_pending_room(todo)
             for registration in todo:
+                interrupted = progress.interrupted(registration)
+                progress.start(registration, clock())
                 result = eng.register(registration)
+                if interrupted and result.status.value == "exists":
+                    print(f"{registration.normalized_project}: the run that stopped while registering it got "
+                          "through: PyPI lists the publisher, so nothing was posted again.", file=sys.stderr)
                 results.append(result)
                 stops = result.reason in STOPS_THE_RUN
                 status = DONE if result.status.ok else LEFT if stops else FAILED
@@ -114,12 +126,13 @@ def _register(
                 progress.save(clock())
                 if stops:
                     break
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as Terminated (commands/__init__.py)
         progress.save(clock())
-        left = progress.counts()[LEFT] + progress.counts()[FAILED]
-        print(f"interrupted: {left} left, recorded in {progress.path}; run the same command to continue.",
-              file=sys.stderr)
-        raise
+        counts = progress.counts()
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"{what}: {counts[DONE]} of {len(progress.registrations)} done, progress saved in {progress.path}; "
+              f"resume with: {request.command}", file=sys.stderr)
+        raise Stopped(143 if isinstance(exc, Terminated) else 130) from None
     return results
 
 

@@ -22,6 +22,8 @@ from ..core.publishers import to_dict
 
 VERSION = 1
 DONE, FAILED, LEFT = "done", "failed", "left"
+# Saved before a registration starts, so a run killed in the middle of one says which (docs/protocol/limits.md#resume).
+IN_PROGRESS = "in-progress"
 
 
 def state_path(config: Path) -> Path:
@@ -96,6 +98,16 @@ class Progress:
         entry = self.entries.get(_key(item(registration)), {})
         return str(entry.get("status", LEFT))
 
+    def interrupted(self, registration: Registration) -> bool:
+        """Whether an earlier run stopped while registering this one (its POST may have landed)."""
+        return self.status(registration) == IN_PROGRESS
+
+    def start(self, registration: Registration, now: float) -> None:
+        """Record, and save, that this registration is under way: a kill from here on leaves that on disk."""
+        entry = {**item(registration), "status": IN_PROGRESS, "at": iso(now)}
+        self.entries[_key(entry)] = entry
+        self.save(now)
+
     def todo(self) -> list[Registration]:
         """What is not done yet, failed ones included (a failure may be fixed on PyPI's side by now)."""
         return [r for r in self.registrations if self.status(r) != DONE]
@@ -107,7 +119,8 @@ class Progress:
         self.entries[_key(entry)] = entry
 
     def counts(self) -> dict[str, int]:
-        statuses = [self.status(r) for r in self.registrations]
+        """Done, failed and left; one that was under way when a run stopped counts as left."""
+        statuses = [LEFT if s == IN_PROGRESS else s for s in map(self.status, self.registrations)]
         return {name: statuses.count(name) for name in (DONE, FAILED, LEFT)}
 
     def save(self, now: float) -> None:
@@ -125,6 +138,25 @@ class Progress:
             "not_before": iso(self.not_before) if self.not_before is not None else None,
             "items": items,
         }
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(temporary, self.path)
+        write_atomically(self.path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """The whole new text or the whole old one, even across a kill or a power cut: a temporary file of this process
+    in the same folder, flushed to disk, renamed over ``path``, and the folder's entry flushed too."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # POSIX; Windows has no directory handles to flush
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
