@@ -127,6 +127,72 @@ def register_and_claim() -> tuple[int, int, int, int]:
     return registered, claimed, token_requests, proven
 
 
+def faulty_batch(size: int = 100, every: int = 10) -> dict[str, float]:
+    """``add --config --resume`` over ``size`` owned projects, one fault every ``every`` requests (a 503, a dropped
+    connection, a 429 with Retry-After, in turn), run again until complete, as a user would: runs, requests per
+    project, wall time, and the end state checked exactly (each project its one publisher, none posted twice)."""
+    import json
+
+    from clocks import FileClock
+    from fake_warehouse import DEFAULT_PASSWORD, DEFAULT_TOTP_SECRET, DEFAULT_USERNAME, FakePublisher
+    from fake_warehouse import FakeWarehouse as BatchWarehouse
+
+    faults = [
+        {"status": 503},
+        {"status": 0, "drop_connection": True},
+        {"status": 429, "headers": {"Retry-After": "60"}},
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        wh = BatchWarehouse()
+        wh.clock = clock = FileClock(folder / "clock")
+        wh.add_default_user()
+        wh.github_owners = {"octo-org": 1001}
+        wh.registration_limit = 10 * size  # the benchmark measures faults, not PyPI's daily limit
+        projects = [f"bulk-{n:03}" for n in range(size)]
+        for project in projects:
+            wh.add_project(project, owners=[DEFAULT_USERNAME])
+        (folder / "plan.toml").write_text("".join(
+            f'[[publisher]]\nproject = "{p}"\nexisting = true\nowner = "octo-org"\nrepository = "{p}"\n'
+            'workflow = "release.yml"\nenvironment = "pypi"\n\n' for p in projects), encoding="utf-8")  # fmt: skip
+        injected = [0]
+
+        def every_nth(record: object) -> None:
+            if len(wh.requests) % every == 0:
+                fault = faults[injected[0] % len(faults)]
+                injected[0] += 1
+                wh.fail_next("*", "/", **fault)  # type: ignore[arg-type]
+
+        wh.after_request = every_nth
+        wh.start()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYPI_", "GITHUB_"))}
+        env.update(PYPI_USERNAME=DEFAULT_USERNAME, PYPI_PASSWORD=DEFAULT_PASSWORD,
+                   PYPI_TOTP_SECRET=DEFAULT_TOTP_SECRET)  # fmt: skip
+        command = [sys.executable, str(ROOT / "tests" / "clocked_cli.py"), str(clock.path), "add", "--config",
+                   "plan.toml", "--index", wh.url, "--resume", "--json", "--timeout", "30"]  # fmt: skip
+        runs, summary, start = 0, {}, time.perf_counter()
+        try:
+            while summary.get("status") != "complete" and runs < 20:
+                runs += 1
+                proc = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=False)
+                lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+                summary = lines[-1] if lines else {}
+                clock.advance(3600)  # as after the wait a 429 asks for
+            seconds = time.perf_counter() - start
+        finally:
+            wh.stop()
+        # The POSTs the fake handled (an injected fault answers in its place: that POST never took effect).
+        posts = [r.path for r in wh.requests
+                 if r.method == "POST" and "/settings/publishing/" in r.path and 0 < r.status < 400]  # fmt: skip
+        for project in projects:
+            listed = [r.publisher for r in wh.projects[project].publishers]
+            if listed != [FakePublisher.github("octo-org", project, "release.yml", "pypi")]:
+                raise SystemExit(f"benchmark batch: {project} holds {listed}")
+        doubled = [p for p in projects if sum(1 for path in posts if f"/{p}/" in path) > 1]
+        return {"runs": runs, "requests": len(wh.requests), "per_project": len(wh.requests) / size,
+                "seconds": seconds, "faults": injected[0], "doubled": len(doubled), "complete": summary.get("done", 0)}
+
+
 def back_to_back(runs: int = 3) -> list[float]:
     """Seconds of consecutive ``add`` runs of the installed CLI with PYPI_PASSKEY (no wait for a fresh code)."""
     wh = warehouse()
@@ -258,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
             wh.stop()
     existing, auto_project, pending, auto_pending, bulk, passkey = counts.values()
     registered, claimed, claim_tokens, proven = register_and_claim()
+    faulty = faulty_batch()
     consecutive = back_to_back()
     plan_pypi, plan_github, plan_projects, plan_repositories = plan_requests()
 
@@ -287,6 +354,10 @@ def main(argv: list[str] | None = None) -> int:
           f"(audience, mint-token, simple-index read-back) + {claim_tokens} to the job's token service; "
           f"target: registration + 3; "
           f"a later claim job (proven; existence asked first): {proven}")
+    print(f"100-project batch, a fault every 10 requests ({faulty['faults']:.0f}: 503, dropped connection, 429 in "
+          f"turn): {faulty['runs']:.0f} runs, {faulty['requests']:.0f} requests ({faulty['per_project']:.2f} per "
+          f"project), {faulty['seconds']:.1f} s; end state exact: {faulty['complete']:.0f} done, every project its "
+          f"one publisher, {faulty['doubled']:.0f} posted twice")
     print(f"consecutive CLI runs with PYPI_PASSKEY (seconds):   {', '.join(f'{t:.2f}' for t in consecutive)}")
     print(f"plan of a {plan_projects}-project account (10 owned; {plan_repositories} repositories read through the "
           "GitHub API, 1 from a clone)")

@@ -9,6 +9,7 @@ no such hook, and no environment variable or option of the real CLI changes time
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from dataclasses import replace
@@ -20,6 +21,7 @@ from pypi_trusted_publisher.core.indexes import Index
 from pypi_trusted_publisher.credentials.values import Credentials
 from pypi_trusted_publisher.engine import engine
 from pypi_trusted_publisher.engine.options import EngineOptions
+from pypi_trusted_publisher.plan import resume
 
 
 def clocked(clock: FileClock) -> type[engine.Engine]:
@@ -36,7 +38,10 @@ def clocked(clock: FileClock) -> type[engine.Engine]:
 
 
 def main(argv: list[str]) -> int:
-    engine.Engine = clocked(FileClock(Path(argv[0])))  # type: ignore[misc]
+    clock = FileClock(Path(argv[0]))
+    engine.Engine = clocked(clock)  # type: ignore[misc]
+    # add --resume compares PyPI's Retry-After with its own clock: the same one.
+    resume.run_resumable = functools.partial(resume.run_resumable, clock=clock)  # type: ignore[assignment]
     return cli.main(argv[1:])
 
 
