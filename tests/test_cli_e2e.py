@@ -484,7 +484,7 @@ def test_unexpected_page(wh):
     wh.fail_next("GET", "/manage/project/my-pkg/settings/publishing/", status=200,
                  body="<html><body>Down for maintenance</body></html>", times=3)
     result = failure(wh, "--project", "my-pkg", *GH)
-    assert result["reason"] == "unexpected-page" and posts(wh) == 0
+    assert result["reason"] == "page-changed" and posts(wh) == 0
 
 
 def test_server_errors_end_cleanly(wh):

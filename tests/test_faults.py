@@ -125,7 +125,7 @@ def test_gateway_error_on_the_post_reads_the_listing_instead_of_posting_again(wh
 def test_truncated_page(wh):
     page = "<html><body><form id='github-publisher-form'><input name='csrf_token' value='x'><table class="
     wh.fail_next("GET", PAGE, status=200, body=page)
-    assert_clean_failure(attempt(wh.url), "unexpected-page")
+    assert_clean_failure(attempt(wh.url), "page-changed")
     assert registration_posts(wh) == 0
 
 
@@ -138,7 +138,7 @@ def test_changed_form_fields(wh):
     )
     wh.fail_next("GET", PAGE, status=200, body=page)
     result = attempt(wh.url)
-    assert_clean_failure(result, "unexpected-page")
+    assert_clean_failure(result, "page-changed")
     assert "new_required_field" in result.message and registration_posts(wh) == 0
 
 

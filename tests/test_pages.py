@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from pypi_trusted_publisher.core.publishers import GitHubPublisher, GitLabPublisher, GooglePublisher
-from pypi_trusted_publisher.transports.web.pages import Page, UnexpectedPage
+from pypi_trusted_publisher.transports.web.pages import Page, PageChanged
 from recordings import recorded_text
 
 
@@ -84,13 +84,13 @@ def test_login_and_totp_errors():
 
 
 def test_unexpected_markup():
-    with pytest.raises(UnexpectedPage):
+    with pytest.raises(PageChanged):
         Page("<html><body>maintenance</body></html>").csrf_token()
     broken = Page(
         '<table class="table table--publisher-list"><thead><tr><th>Publisher</th></tr></thead>'
         "<tbody><tr><td>GitHub</td><td><small><b>Workflow:</b> x.yml</small></td><td></td></tr></tbody></table>"
     )
-    with pytest.raises(UnexpectedPage, match="lacks"):
+    with pytest.raises(PageChanged, match="lacks"):
         broken.publisher_rows(pending=False)
 
 

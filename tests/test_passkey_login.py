@@ -22,7 +22,10 @@ from pypi_trusted_publisher.transports.web.session import TotpSource, WebSession
 INDEX = resolve_index("https://pypi.example.org")
 SITE = "https://pypi.example.org"
 TOKEN = "eyJ1c2VyaWQiOiJ4In0.aw5x1A.sig"
-LOGIN_PAGE = '<html><form id="login-form"><input name="csrf_token" type="hidden" value="csrf-1"></form></html>'
+LOGIN_PAGE = (
+    '<html><form id="login-form" method="post" action="/account/login/"><input name="csrf_token" type="hidden" '
+    'value="csrf-1"><input name="username"><input name="password" type="password"></form></html>'
+)
 KEY = Passkey.generate(INDEX.url, "ci-bootstrap")
 
 

@@ -33,7 +33,7 @@ from pypi_trusted_publisher.plan.state import Progress, state_path
 from pypi_trusted_publisher.plan.verdicts import ProjectPlan, Verdict
 from pypi_trusted_publisher.preflight import check_publisher
 from pypi_trusted_publisher.transports.github import GitHubApi, GitHubError, RateLimit, RateLimited, api_url
-from pypi_trusted_publisher.transports.web.pages import Page, UnexpectedPage
+from pypi_trusted_publisher.transports.web.pages import Page, PageChanged
 from pypi_trusted_publisher.transports.web.projects import parse_projects, read_projects
 from recordings import recorded_text
 from test_engine import Clock
@@ -350,9 +350,9 @@ INVITATION = """<main><div class="package-list">
 def test_invitations_are_not_projects_and_odd_pages_are_refused():
     (project,) = parse_projects(Page(INVITATION))
     assert (project.name, project.owner) == ("mine", True)
-    with pytest.raises(UnexpectedPage):
+    with pytest.raises(PageChanged):
         parse_projects(Page("<main><p>Log in</p></main>"))
-    with pytest.raises(UnexpectedPage):
+    with pytest.raises(PageChanged):
         parse_projects(Page(INVITATION.replace('class="button button--primary"', 'class="button"')))
 
 

@@ -2242,6 +2242,9 @@ class _Handler(BaseHTTPRequestHandler):
             hook = self.server.app.after_request
             if hook is not None:  # the request has had its effect; its answer has not left yet
                 hook(self.server.app.requests[-1])
+            mutate = self.server.app.mutate_page
+            if mutate is not None and response is not None and response.content_type.startswith("text/html"):
+                response.body = mutate(self.server.app.requests[-1], response.body)
         if response is None:
             self.close_connection = True
             return
@@ -2324,6 +2327,8 @@ class FakeWarehouse:
         # Called with each request's record after the request took effect and before its answer is sent, on the
         # server's thread: a test can block there and kill the client at that exact boundary.
         self.after_request: Callable[[RequestRecord], None] | None = None
+        # Rewrites an HTML answer on its way out, as a changed Warehouse would send it (tests/test_page_drift.py).
+        self.mutate_page: Callable[[RequestRecord, bytes], bytes] | None = None
         self.errors: list[str] = []
         self._api_tokens: dict[str, str] = {}
         self._sessions: dict[str, _Session] = {}

@@ -11,7 +11,7 @@ import json
 from ...core.errors import RegistrationFailed
 from ...credentials.passkey import Passkey, PasskeyRefused
 from . import refusals
-from .pages import Page, UnexpectedPage
+from .pages import Page
 from .session import LOGIN, WebSession, fail_text
 
 ACCOUNT = "/manage/account/"
@@ -65,9 +65,9 @@ class SecurityDevices:
                 raise self.session.logged_out()
         if response.status_code != 200:
             raise self.session.unexpected(response, "security-device set-up")
-        page = Page(response.text)
+        page = Page(response.text, "security-device set-up page")
         if "label" not in page.form_field_names(PROVISION_FORM):
-            raise UnexpectedPage(f"no {PROVISION_FORM!r} form with a label field")
+            raise page.changed(f"no {PROVISION_FORM!r} form with a label field")
         csrf = page.button_token(PROVISION_BUTTON)
         options = self.session.json_reply(http.get(OPTIONS), "security-device set-up")
         try:

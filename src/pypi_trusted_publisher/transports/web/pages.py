@@ -33,11 +33,15 @@ class Flash:
     text: str
 
 
-class UnexpectedPage(RegistrationFailed):
-    """Warehouse answered with markup we do not understand: stop, never guess."""
+class PageChanged(RegistrationFailed):
+    """A page lacks what the tool relies on (a form, its action, a field, the CSRF token): stop before anything more is
+    posted, never guess (docs/protocol/errors.md#page-changed)."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__("unexpected-page", f"Unexpected page from the index ({detail}); Warehouse may have changed.")
+    def __init__(self, detail: str, page: str = "") -> None:
+        where = f"PyPI's {page}" if page else "A page of the index"
+        super().__init__("page-changed", f"{where} changed ({detail}), so nothing more was sent; Warehouse may have "
+                         "changed its markup")  # fmt: skip
+        self.detail, self.page = detail, page
 
 
 def _text(node: Node | None) -> str:
@@ -58,8 +62,30 @@ def _errors_of(block: Node) -> str:
 class Page:
     """A parsed HTML response."""
 
-    def __init__(self, html: str) -> None:
+    def __init__(self, html: str, name: str = "") -> None:
         self.tree = HTMLParser(html)
+        self.name = name  # what the page is, for a PageChanged ("login page", "publishing page of my-pkg")
+
+    def changed(self, detail: str) -> PageChanged:
+        return PageChanged(detail, self.name)
+
+    def form_with(self, *names: str, action: str = "") -> Node:
+        """The form that holds every one of these fields (and, when it names an action, posts to ``action``'s path);
+        PageChanged naming what is missing if no form does."""
+        forms = self.tree.css("form")
+        if not forms:
+            raise self.changed("no form on the page")
+        closest = sorted(names)
+        for form in forms:
+            have = {node.attributes.get("name") for node in form.css("input, select, textarea, button")}
+            missing = sorted(set(names) - have)
+            target = (form.attributes.get("action") or "").split("?")[0]
+            if action and target and target != action:
+                missing.append(f"an action of {action}")
+            if not missing:
+                return form
+            closest = min(closest, missing, key=len)
+        raise self.changed(f"no form with {', '.join(closest)}")
 
     def title(self) -> str:
         return _text(self.tree.css_first("title"))
@@ -69,7 +95,7 @@ class Page:
             value = node.attributes.get("value")
             if value:
                 return value
-        raise UnexpectedPage("no csrf_token on the page")
+        raise self.changed("no csrf_token on the page")
 
     def button_token(self, button_id: str) -> str:
         """The CSRF token that WebAuthn pages keep as a button's value for their JavaScript."""
@@ -87,7 +113,7 @@ class Page:
         """
         tables = self.tree.css("table.table--2fa")  # two-factor methods, and recovery methods
         if not tables:
-            raise UnexpectedPage("no two-factor table on the account page")
+            raise self.changed("no two-factor table on the account page")
         devices = {}
         for row in (row for table in tables for row in table.css("tbody tr")):
             heading, label = row.css_first("th"), row.css_first("th strong")
@@ -136,7 +162,7 @@ class Page:
     def reauth_fields(self) -> dict[str, str]:
         form = self.tree.css_first(f'form[action="{REAUTH_ACTION}"]')
         if form is None:
-            raise UnexpectedPage("no reauthentication form")
+            raise self.changed("no reauthentication form")
         fields = {}
         for node in form.css("input[type=hidden]"):
             name = node.attributes.get("name")
@@ -144,7 +170,7 @@ class Page:
                 fields[name] = node.attributes.get("value") or ""
         missing = {"csrf_token", "next_route", "next_route_matchdict", "next_route_query"} - set(fields)
         if missing:
-            raise UnexpectedPage(f"reauthentication form lacks {', '.join(sorted(missing))}")
+            raise self.changed(f"reauthentication form lacks {', '.join(sorted(missing))}")
         return fields
 
     def flashes(self) -> list[Flash]:
@@ -169,12 +195,11 @@ class Page:
         empty = f"No {'pending ' if pending else ''}publishers are currently configured"
         tables = [t for t in self.tree.css("table.table--publisher-list") if _is_pending_table(t) == pending]
         if not tables and not any(_text(p).startswith(empty) for p in self.tree.css("p")):
-            raise UnexpectedPage("no publisher listing on the page")
-        rows = []
-        for table in tables:
-            for tr in table.css("tbody tr"):
-                rows.append(_parse_row(tr, pending=pending))
-        return rows
+            raise self.changed("no publisher listing on the page")
+        try:
+            return [_parse_row(tr, pending=pending) for table in tables for tr in table.css("tbody tr")]
+        except PageChanged as exc:
+            raise self.changed(exc.detail) from None
 
 
 def _is_pending_table(table: Node) -> bool:
@@ -209,7 +234,7 @@ def _parse_row(tr: Node, *, pending: bool) -> Row:
     cells = tr.css("td")
     offset = 1 if pending else 0
     if len(cells) < offset + 3:
-        raise UnexpectedPage("publisher row has too few cells")
+        raise PageChanged("publisher row has too few cells")
     publisher_id = _row_id(tr)
     kind = _text(cells[offset]).lower()
     details = _details(cells[offset + 1])
@@ -217,7 +242,7 @@ def _parse_row(tr: Node, *, pending: bool) -> Row:
     try:
         publisher = _publisher(kind, details)
     except KeyError as exc:
-        raise UnexpectedPage(f"{kind} publisher row lacks {exc}") from None
+        raise PageChanged(f"{kind} publisher row lacks {exc}") from None
     return Row(publisher_id, publisher, project_name)
 
 
@@ -249,4 +274,4 @@ def _publisher(kind: str, d: dict[str, str]) -> Publisher:
         return GooglePublisher(d["email"], d.get("subject", ""))
     if kind == "activestate":
         return ActiveStatePublisher(d["organization"], d["activestate project"], d["actor"])
-    raise UnexpectedPage(f"unknown publisher kind {kind!r}")
+    raise PageChanged(f"unknown publisher kind {kind!r}")

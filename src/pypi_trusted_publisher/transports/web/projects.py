@@ -18,7 +18,7 @@ from selectolax.lexbor import LexborNode as Node
 
 from ...core.errors import RegistrationFailed
 from ...core.validation import normalize
-from .pages import Page, UnexpectedPage
+from .pages import Page, PageChanged
 from .session import WebSession
 
 ACCOUNT_PROJECTS = "/manage/projects/"
@@ -57,7 +57,7 @@ def read_projects(session: WebSession, organization: str = "") -> list[ListedPro
 def parse_projects(page: Page) -> list[ListedProject]:
     """Every project snippet of a projects page; a page without a project list is not one we understand."""
     if page.tree.css_first("div.package-list") is None:
-        raise UnexpectedPage("no project list on the projects page")
+        raise PageChanged("no project list", "projects page")
     projects = []
     for snippet in page.tree.css("div.package-list div.package-snippet"):
         if snippet.css_first("input[name=token]") is not None:
@@ -70,13 +70,13 @@ def _project(snippet: Node) -> ListedProject:
     title = snippet.css_first("h3.package-snippet__title")
     name = " ".join((title.text(deep=False) if title is not None else "").split())
     if not name:
-        raise UnexpectedPage("a project snippet without a name")
+        raise PageChanged("a project snippet without a name", "projects page")
     buttons = snippet.css_first("div.package-snippet__buttons")
     if buttons is None:
-        raise UnexpectedPage(f"no buttons for project {name!r}")
+        raise PageChanged(f"no buttons for project {name!r}", "projects page")
     manage_link = buttons.css_first('a.button--primary[href^="/manage/project/"]')
     if manage_link is None and buttons.css_first("button.button--primary[disabled]") is None:
-        raise UnexpectedPage(f"no Manage button for project {name!r}")
+        raise PageChanged(f"no Manage button for project {name!r}", "projects page")
     badge = title.css_first('a.badge[href^="/manage/organization/"]') if title is not None else None
     organization = " ".join(badge.text(deep=True).split()) if badge is not None else ""
     return ListedProject(name, manage_link is not None, organization)

@@ -163,18 +163,14 @@ class WebRegistrar:
                     f"{publisher.title}-based trusted publishing is disabled on {registration.index.host} "
                     "right now (the form is not offered). See https://pypi.org/help#admin-intervention.",
                 )
-            raise RegistrationFailed(
-                "unexpected-page",
-                f"The publishing page has no {form_id!r} form; Warehouse may have changed.",
-            )
+            raise page.changed(f"no {form_id!r} form")
         names = page.form_field_names(form_id)
-        unknown = names - set(ours)
+        unknown, missing = names - set(ours), set(ours) - names
         if unknown:
-            raise RegistrationFailed(
-                "unexpected-page",
-                f"The {form_id!r} form asks for fields this tool does not know "
-                f"({', '.join(sorted(unknown))}); Warehouse may have changed.",
-            )
+            raise page.changed(f"the {form_id!r} form asks for fields this tool does not know: "
+                               f"{', '.join(sorted(unknown))}")  # fmt: skip
+        if missing:  # a renamed field: posting ours would leave Warehouse's empty
+            raise page.changed(f"the {form_id!r} form has no {', '.join(sorted(missing))} field")
         return ours
 
     def _pending_prechecks(self, rows: list[Row], registration: Registration) -> None:
@@ -234,7 +230,7 @@ class WebRegistrar:
             )
         if status == 404:
             raise RegistrationFailed(
-                "unexpected-page",
+                "page-changed",
                 "PyPI did not accept the form's fields (HTTP 404); Warehouse may have changed.",
             )
         if status == 400:
@@ -282,7 +278,7 @@ class WebRegistrar:
             raise RegistrationFailed("validation-rejected", refused)
         detail = " ".join(texts) or "no message"
         raise RegistrationFailed(
-            "unexpected-page", f"PyPI did not register the publisher ({detail}); Warehouse may have changed."
+            "page-changed", f"PyPI did not register the publisher ({detail}); Warehouse may have changed."
         )
 
     def _listed(self, registration: Registration, pending: bool, path: str) -> bool:

@@ -24,7 +24,7 @@ from ...credentials.values import Credentials
 from . import refusals
 from .confirm import ConfirmationProvider, ConfirmationRequest, check_confirm_link
 from .http import GET_ATTEMPTS, Http, retry_after_seconds
-from .pages import Flash, Page, UnexpectedPage
+from .pages import Flash, Page, PageChanged
 
 LOGIN = "/account/login/"
 TWO_FACTOR = "/account/two-factor/"
@@ -164,9 +164,10 @@ class WebSession:
             self.waiter(Wait(1.0, "a new second to log in again", why), self.sleep)
 
     def _login_once(self, next_path: str) -> bool:
-        page = self._page(self.http.get(f"{LOGIN}?{urlencode({'next': next_path})}"), LOGIN)
+        page = self._page(self.http.get(f"{LOGIN}?{urlencode({'next': next_path})}"), "login page")
         if page is None:
             return True  # already logged in: 303 away from the login page
+        page.form_with("csrf_token", "username", "password", action=LOGIN)  # what the POST fills, or page-changed
         csrf = page.csrf_token()
         response = self.http.post(
             LOGIN,
@@ -301,7 +302,9 @@ class WebSession:
 
     def flashes(self) -> list[Flash]:
         response = self.http.get(FLASHES)
-        return Page(response.text).flashes() if response.status_code == 200 else []
+        if response.status_code != 200:  # the flash endpoint moved: what PyPI said cannot be read
+            raise PageChanged(f"the flash messages answered HTTP {response.status_code}", "flash endpoint")
+        return Page(response.text, "flash endpoint").flashes()
 
     def open(self, path: str, *, attempts: int = GET_ATTEMPTS) -> tuple[int, Page]:
         """GET a manage page, doing reauthentication when it asks; 200/403/404 and the page."""
@@ -325,7 +328,7 @@ class WebSession:
     def _manage_response(self, response: httpx.Response, path: str) -> Page:
         status = response.status_code
         if status in (200, 403, 404):
-            return Page(response.text)
+            return Page(response.text, f"page {path.split('?')[0]}")
         if status == 303:
             location = self.http.location(response)
             if location.startswith(LOGIN):
@@ -350,7 +353,7 @@ class WebSession:
 
     def _page(self, response: httpx.Response, what: str) -> Page | None:
         if response.status_code == 200:
-            return Page(response.text)
+            return Page(response.text, what)
         if response.status_code == 303:
             self.http.location(response)  # refuses a redirect to another host
             return None
@@ -385,4 +388,4 @@ def fail_text(reply: dict[str, Any]) -> str | None:
     return "; ".join(texts) or "no reason given"
 
 
-__all__ = ["NeedsConfirmation", "TotpSource", "UnexpectedPage", "WebSession"]
+__all__ = ["NeedsConfirmation", "PageChanged", "TotpSource", "WebSession"]
