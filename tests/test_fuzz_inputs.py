@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from pypi_trusted_publisher.commands import main
 
-PROFILE = settings(max_examples=60, deadline=None, derandomize=True, database=None,
+PROFILE = settings(max_examples=30, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 # What users type, and what trips validators: separators, quotes, whitespace, control and non-ASCII characters.
 ALPHABET = st.sampled_from([*"aZ09-_./ $,{}'\"`;\\+@:\t\n\x00é", "ı", "\u200b"])
@@ -198,3 +198,44 @@ def test_pypirc_files(tmp_path_factory: pytest.TempPathFactory, lines: list[str]
     assert "Traceback" not in said and "internal error" not in said, said
     assert code in (1, 2)
     assert "hunter2" not in said and "pypi-AgEIcHlwaS5vcmc" not in said
+
+
+@PROFILE
+@given(email=st.one_of(VALUES, st.emails()))
+def test_google_emails(email: str) -> None:
+    """wtforms' Email(): every address hypothesis calls valid that is ASCII passes; whatever fails names the field."""
+    code, result, _ = run("--project", "demo", "--provider", "google", f"--email={email}")
+    assert result is not None and code in (0, 2)
+    if code == 2:
+        assert result["field"] == "email" and result["reason"] == "invalid-input"
+    if "@" not in email or not email.strip():
+        assert code == 2
+
+
+@PROFILE
+@given(text=st.one_of(st.text(max_size=80), st.builds(lambda body: "pypi-passkey:1:" + body, st.text(max_size=60))))
+def test_passkey_strings(text: str) -> None:
+    """A damaged PYPI_PASSKEY is bad input (exit 2, field passkey) before any request, and is never echoed."""
+    import os
+
+    if "\x00" in text:
+        return  # an environment variable cannot hold NUL
+    saved = {name: os.environ.get(name) for name in ("PYPI_USERNAME", "PYPI_PASSWORD", "PYPI_PASSKEY")}
+    os.environ.update(PYPI_USERNAME="dana", PYPI_PASSWORD="pw", PYPI_PASSKEY=text)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(["list", "--project", "demo", "--index", "http://127.0.0.1:9", "--json", "--timeout", "1"])
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    said = out.getvalue() + err.getvalue()
+    assert "Traceback" not in said and "internal error" not in said, said
+    assert code in (1, 2)
+    if text.strip().startswith("pypi-passkey:1:"):  # random data after the prefix never decodes to a key
+        assert code == 2 and json.loads(out.getvalue().splitlines()[0])["field"] == "passkey", said
+    if len(text.strip()) > 16:
+        assert text.strip() not in said

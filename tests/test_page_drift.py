@@ -41,7 +41,7 @@ RELIED_ON = {
     ACCOUNT_PAGE: ("csrf_token", "project_name", "owner", "repository", "workflow_filename", "environment"),
 }
 PAGES = (LOGIN, PROJECT_PAGE, ACCOUNT_PAGE, FLASHES)
-PROFILE = settings(max_examples=40, deadline=None, derandomize=True, database=None,
+PROFILE = settings(max_examples=25, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 
 
